@@ -1,0 +1,82 @@
+"""The Litestar application: routes, the one error mapping, OpenAPI, and the lifespan that owns the database
+pools, the token service and the engine replica of this process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from shoka import __version__
+from shoka.api.audit_routes import operation_log
+from shoka.api.auth_routes import issue_token, staff_self
+from shoka.api.service_points import list_service_points
+from shoka.auth.tokens import TokenService, load_signing_key
+from shoka.config import Settings, load_settings
+from shoka.db.migrate import current_version
+from shoka.db.pools import DatabasePools
+from shoka.db.server import resolve_database_url
+from shoka.errors import EXCEPTION_HANDLERS
+from shoka.health import health
+from shoka.logs import RequestLogMiddleware, configure_logging
+from shoka.opac.home import opac_home
+from shoka.replica.engine_replica import EngineReplica
+from shoka.web.pages import TEMPLATE_CONFIG
+from shoka.web.security_headers import SecurityHeadersMiddleware
+
+logger = logging.getLogger(__name__)
+
+ROUTES = [opac_home, health, issue_token, staff_self, operation_log, list_service_points]
+
+
+class SchemaNotReady(Exception):
+    """The database has no schema or an older one; `shoka db upgrade` must run first."""
+
+
+def create_app(settings: Settings, database_url: str) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        with psycopg.connect(database_url) as connection:
+            schema_version = current_version(connection)
+        if schema_version == 0:
+            raise SchemaNotReady("the database has no Shoka schema: run `shoka db upgrade` first")
+        pools = DatabasePools.create(database_url)
+        await pools.open()
+        replica = EngineReplica(database_url, consumers=[])
+        try:
+            async with pools.staff.connection() as connection:
+                signing_key = await load_signing_key(connection)
+            await replica.start()
+            app.state.pools = pools
+            app.state.tokens = TokenService(signing_key)
+            app.state.engine = replica
+            app.state.schema_version = schema_version
+            app.state.settings = settings
+            logger.info("service ready", extra={"schema_version": schema_version, "engine": replica.engine_version})
+            yield
+        finally:
+            await replica.stop()
+            await pools.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestLogMiddleware, SecurityHeadersMiddleware],
+        template_config=TEMPLATE_CONFIG,
+        openapi_config=OpenAPIConfig(title="Shoka API", version=__version__, path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        logging_config=None,
+    )
+
+
+def create_app_from_environment() -> Litestar:
+    """The ASGI factory granian workers call. `shoka serve` has already resolved the database URL."""
+    settings = load_settings()
+    configure_logging(settings.log_folder)
+    return create_app(settings, resolve_database_url(settings))

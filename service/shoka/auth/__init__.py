@@ -1,0 +1,1 @@
+"""Authentication and authorisation: password hashing, staff accounts, tokens and role guards."""

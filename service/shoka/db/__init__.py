@@ -1,0 +1,1 @@
+"""PostgreSQL, the system of record: where the database is, its schema, and the connection pools."""

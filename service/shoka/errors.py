@@ -1,0 +1,125 @@
+"""The one mapping from failures to HTTP answers.
+
+Domain code raises `ShokaError` subclasses that carry a stable machine code and a message for people; the
+service turns them, Litestar's own validation and routing errors, and anything unexpected into
+`{"code", "message"}` JSON (API) or a short HTML page (OPAC and staff pages). Bad input is always a 4xx; a 500
+means a bug, is logged with its traceback, and says nothing of internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class ShokaError(Exception):
+    """Base of every error a client can cause; subclasses fix the status and a default code."""
+
+    status_code = HTTPStatus.BAD_REQUEST
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidRequest(ShokaError):
+    status_code = HTTPStatus.BAD_REQUEST
+    code = "invalid_request"
+
+
+class NotAuthenticated(ShokaError):
+    status_code = HTTPStatus.UNAUTHORIZED
+    code = "not_authenticated"
+
+
+class Forbidden(ShokaError):
+    status_code = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+
+
+class NotFound(ShokaError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(ShokaError):
+    status_code = HTTPStatus.CONFLICT
+    code = "conflict"
+
+
+class Unprocessable(ShokaError):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "unprocessable"
+
+
+class Locked(ShokaError):
+    status_code = HTTPStatus.LOCKED
+    code = "locked"
+
+
+class TooManyRequests(ShokaError):
+    status_code = HTTPStatus.TOO_MANY_REQUESTS
+    code = "too_many_requests"
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/schema", "/healthz", "/sru")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _respond(request: Request, status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
+    if _wants_html(request):
+        from shoka.web.pages import render_error_page  # the page layer depends on this module, not the reverse
+
+        return render_error_page(request, status, body.code, body.message)
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def handle_shoka_error(request: Request, error: ShokaError) -> Response:
+    return _respond(request, int(error.status_code), ErrorBody(error.code, error.message))
+
+
+def handle_http_exception(request: Request, error: HTTPException) -> Response:
+    status = error.status_code
+    if isinstance(error, ValidationException):
+        problems = "; ".join(
+            f"{item.get('key') or item.get('source') or 'body'}: {item.get('message')}"
+            for item in (error.extra or []) if isinstance(item, dict))
+        message = f"invalid request: {problems or error.detail}"
+        return _respond(request, status, ErrorBody("invalid_request", message))
+    if isinstance(error, NotAuthorizedException):
+        return _respond(request, status, ErrorBody("not_authenticated", error.detail or "authentication required"),
+                        headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(error, PermissionDeniedException):
+        return _respond(request, status, ErrorBody("forbidden", error.detail or "not allowed for this role"))
+    code = HTTPStatus(status).phrase.lower().replace(" ", "_") if status in HTTPStatus._value2member_map_ else "error"
+    return _respond(request, status, ErrorBody(code, error.detail or HTTPStatus(status).phrase),
+                    headers=dict(error.headers or {}))
+
+
+def handle_unexpected_error(request: Request, error: Exception) -> Response:
+    logger.exception("unhandled error", extra={"path_template": request.scope.get("path_template", "")})
+    return _respond(request, 500, ErrorBody("internal_error", "an internal error occurred; it has been logged"))
+
+
+EXCEPTION_HANDLERS = {
+    ShokaError: handle_shoka_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected_error,
+}

@@ -1,0 +1,1 @@
+"""The public catalogue (OPAC): pages anonymous users see, served through the public database role."""

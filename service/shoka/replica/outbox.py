@@ -1,0 +1,136 @@
+"""Following the outbox: change events in commit order, after any gap or reconnect.
+
+Appends to outbox_event are serialised by the database (see migration 0001), so sequence order is commit
+order and `seq > last applied` never skips an event that commits later. Consumers apply by entity version
+(events carry new state), so an event applied twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import msgspec
+import psycopg
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "shoka_outbox"
+POLL_INTERVAL_SECONDS = 1.0
+BATCH_LIMIT = 5000
+
+
+class OutboxEvent(msgspec.Struct, frozen=True):
+    seq: int
+    topic: str
+    entity_id: int
+    payload: dict[str, Any]
+
+
+class OutboxConsumer(Protocol):
+    """A piece of derived state: rebuilt from a snapshot, then kept current from events."""
+
+    topics: frozenset[str]
+
+    def rebuild(self, connection: psycopg.Connection) -> None: ...
+
+    def apply(self, events: Sequence[OutboxEvent]) -> None: ...
+
+
+async def read_batch(connection: psycopg.AsyncConnection, after_seq: int) -> list[OutboxEvent]:
+    rows = await (await connection.execute(
+        "SELECT seq, topic, entity_id, payload FROM outbox_event WHERE seq > %s ORDER BY seq LIMIT %s",
+        [after_seq, BATCH_LIMIT])).fetchall()
+    return [OutboxEvent(*row) for row in rows]
+
+
+class OutboxFollower:
+    """Rebuilds its consumers at start, then follows the outbox until stopped."""
+
+    def __init__(self, database_url: str, consumers: Sequence[OutboxConsumer]) -> None:
+        self.database_url = database_url
+        self.consumers = list(consumers)
+        self.last_seq = 0
+        self.events_applied = 0
+        self.last_caught_up_monotonic = 0.0
+        self._task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def rebuild(self) -> None:
+        """Rebuild every consumer from one consistent snapshot (blocking: run it in a thread)."""
+        with psycopg.connect(self.database_url) as connection:
+            connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            connection.read_only = True
+            last_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+            for consumer in self.consumers:
+                consumer.rebuild(connection)
+            connection.rollback()
+        self.last_seq = last_seq
+        self.last_caught_up_monotonic = time.monotonic()
+
+    async def catch_up(self, connection: psycopg.AsyncConnection) -> int:
+        applied = 0
+        while True:
+            events = await read_batch(connection, self.last_seq)
+            if events:
+                for consumer in self.consumers:
+                    wanted = [event for event in events if event.topic in consumer.topics]
+                    if wanted:
+                        await asyncio.to_thread(consumer.apply, wanted)
+                self.last_seq = events[-1].seq
+            applied += len(events)
+            if len(events) < BATCH_LIMIT:
+                break
+        self.events_applied += applied
+        self.last_caught_up_monotonic = time.monotonic()
+        return applied
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name="outbox-follower")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def seconds_since_caught_up(self) -> float:
+        return time.monotonic() - self.last_caught_up_monotonic
+
+    async def _follow(self) -> None:
+        while not self._stopping:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as listener, \
+                        await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as reader:
+                    await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    notifications = asyncio.create_task(self._relay_notifications(listener))
+                    try:
+                        while not self._stopping:
+                            await self.catch_up(reader)
+                            self._wake.clear()
+                            try:
+                                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_SECONDS)
+                            except TimeoutError:
+                                pass
+                            if notifications.done():
+                                notifications.result()  # re-raise the listener's failure: reconnect
+                    finally:
+                        notifications.cancel()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A lost connection: reconnect and catch up from the horizon; nothing is skipped.
+                logger.warning("outbox follower lost its connection; reconnecting", exc_info=True)
+                await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+    async def _relay_notifications(self, listener: psycopg.AsyncConnection) -> None:
+        async for _notification in listener.notifies():
+            self._wake.set()

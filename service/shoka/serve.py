@@ -1,0 +1,44 @@
+"""`shoka serve`: the HTTP service under granian with its worker processes.
+
+The parent resolves the database first (starting the embedded server if no URL is configured) and hands the
+URL to the workers through SHOKA_DATABASE_URL, so that the workers never race to start a server themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import psycopg
+from granian import Granian
+from granian.constants import Interfaces
+
+from shoka.config import Settings
+from shoka.db.migrate import current_version
+from shoka.db.server import resolve_database_url
+from shoka.errors import ShokaError
+from shoka.logs import configure_logging
+
+
+class SchemaMissing(ShokaError):
+    code = "schema_missing"
+
+
+def serve(settings: Settings) -> None:
+    configure_logging(settings.log_folder)
+    database_url = resolve_database_url(settings)
+    with psycopg.connect(database_url) as connection:
+        if current_version(connection) == 0:
+            raise SchemaMissing("the database has no Shoka schema: run `shoka db upgrade` first")
+    os.environ["SHOKA_DATABASE_URL"] = database_url
+    logging.getLogger(__name__).info("serving", extra={"http": str(settings.http), "workers": settings.http_workers})
+    Granian(
+        "shoka.app:create_app_from_environment",
+        factory=True,
+        address=settings.http.host,
+        port=settings.http.port,
+        interface=Interfaces.ASGI,
+        workers=settings.http_workers,
+        respawn_failed_workers=True,
+        log_access=False,
+    ).serve()
