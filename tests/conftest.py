@@ -70,3 +70,85 @@ def database_url(postgres_maintenance_url: str, template_database_url: str) -> s
 def connection(database_url: str):
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+def module_database_url(postgres_maintenance_url: str, template_database_url: str) -> str:
+    """A fresh database shared by the tests of one module (for the real server, which is slow to start)."""
+    return create_database_from_template(postgres_maintenance_url,
+                                         f"shoka_test_{os.getpid()}_m{next(_database_numbers)}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RunningServer:
+    """`shoka serve` started as a real process: granian, two workers, real HTTP on a free port."""
+
+    def __init__(self, database_url: str, home: Path, workers: int = 2) -> None:
+        import subprocess
+        import sys
+
+        self.base_url = ""
+        self.database_url = database_url
+        self.home = home
+        port = free_port()
+        self.environment = {**os.environ, "SHOKA_HOME": str(home), "SHOKA_DATABASE_URL": database_url,
+                            "SHOKA_HTTP": f"127.0.0.1:{port}", "SHOKA_SIP2": "", "SHOKA_HTTP_WORKERS": str(workers)}
+        self.log_path = home / "serve.out"
+        home.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "shoka.cli", "serve"], env=self.environment,
+                                        stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def wait_until_healthy(self, timeout_seconds: float = 60.0) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server not healthy after {timeout_seconds} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def run_cli(self, *arguments: str, input_text: str | None = None):
+        import subprocess
+        import sys
+
+        return subprocess.run([sys.executable, "-m", "shoka.cli", *arguments], env=self.environment,
+                              input=input_text, capture_output=True, text=True, timeout=300)
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    running = RunningServer(module_database_url, tmp_path_factory.mktemp("home"))
+    try:
+        running.wait_until_healthy()
+        yield running
+    finally:
+        running.stop()

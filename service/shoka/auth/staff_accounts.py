@@ -96,43 +96,53 @@ async def authenticate_staff(connection: AsyncConnection, *, username: str, pass
                              ) -> StaffPrincipal:
     """Check a password login; raises InvalidCredentials or AccountLocked. Commits the attempt's bookkeeping."""
     attempt = Actor(kind="staff", name=username[:64], source_address=source_address)
+    # The failure bookkeeping must commit, so the refusal is raised after the transaction, not inside it.
+    refusal: Exception | None = None
     async with connection.transaction(), connection.cursor() as cursor:
         await cursor.execute(
             """SELECT id, password_hash, role, failed_logins, locked_until FROM staff_account
                WHERE username = %s AND is_active FOR UPDATE""", [username])
         row = await cursor.fetchone()
-        stored_hash = row[1] if row else None
-        password_matches = verify_password(stored_hash, password)
+        password_matches = verify_password(row[1] if row else None, password)
         if row is None:
             await record_operation(cursor, attempt, "staff.login_failed", "staff_account", None,
                                    {"reason": "unknown_user"})
-            raise InvalidCredentials("user name or password is wrong")
-        staff_id, _, role, failed_logins, locked_until = row
-        if locked_until is not None and locked_until > now:
-            await record_operation(cursor, attempt, "staff.login_refused", "staff_account", staff_id,
-                                   {"reason": "locked"})
-            raise AccountLocked(
-                f"account locked after {LOCKOUT_THRESHOLD} failed logins until "
-                f"{locked_until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; ask an administrator to unlock it")
-        if not password_matches:
-            failed_logins += 1
-            lock_until = now + LOCKOUT_DURATION if failed_logins >= LOCKOUT_THRESHOLD else None
-            await cursor.execute(
-                "UPDATE staff_account SET failed_logins = %s, locked_until = %s WHERE id = %s",
-                [0 if lock_until else failed_logins, lock_until, staff_id])
-            await record_operation(cursor, attempt, "staff.login_failed", "staff_account", staff_id,
-                                   {"reason": "wrong_password", "locked": lock_until is not None})
-            raise InvalidCredentials("user name or password is wrong")
-        if StaffRole(role) not in allowed_roles:
-            await record_operation(cursor, attempt, "staff.login_refused", "staff_account", staff_id,
-                                   {"reason": "role_not_allowed_here", "role": role})
-            raise InvalidCredentials(f"role {role!r} cannot log in here")
-        await cursor.execute("UPDATE staff_account SET failed_logins = 0, locked_until = NULL WHERE id = %s",
-                             [staff_id])
-        await record_operation(cursor, attempt, "staff.login", "staff_account", staff_id, {"role": role})
+            refusal = InvalidCredentials("user name or password is wrong")
+        else:
+            staff_id, _, role, failed_logins, locked_until = row
+            refusal = await _check_attempt(cursor, attempt, staff_id, StaffRole(role), failed_logins, locked_until,
+                                           password_matches, now, allowed_roles)
+    if refusal is not None:
+        raise refusal
     principal = await load_principal(connection, staff_id)
     assert principal is not None  # the row was locked and active inside the transaction above
     return principal
+
+
+async def _check_attempt(cursor, attempt: Actor, staff_id: int, role: StaffRole, failed_logins: int,
+                         locked_until: dt.datetime | None, password_matches: bool, now: dt.datetime,
+                         allowed_roles: frozenset[StaffRole]) -> Exception | None:
+    """Record one login attempt on an existing account; the refusal to raise, or None on success."""
+    if locked_until is not None and locked_until > now:
+        await record_operation(cursor, attempt, "staff.login_refused", "staff_account", staff_id, {"reason": "locked"})
+        return AccountLocked(
+            f"account locked after {LOCKOUT_THRESHOLD} failed logins until "
+            f"{locked_until.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; ask an administrator to unlock it")
+    if not password_matches:
+        failed_logins += 1
+        lock_until = now + LOCKOUT_DURATION if failed_logins >= LOCKOUT_THRESHOLD else None
+        await cursor.execute("UPDATE staff_account SET failed_logins = %s, locked_until = %s WHERE id = %s",
+                             [0 if lock_until else failed_logins, lock_until, staff_id])
+        await record_operation(cursor, attempt, "staff.login_failed", "staff_account", staff_id,
+                               {"reason": "wrong_password", "locked": lock_until is not None})
+        return InvalidCredentials("user name or password is wrong")
+    if role not in allowed_roles:
+        await record_operation(cursor, attempt, "staff.login_refused", "staff_account", staff_id,
+                               {"reason": "role_not_allowed_here", "role": role.value})
+        return InvalidCredentials(f"role {role.value!r} cannot log in here")
+    await cursor.execute("UPDATE staff_account SET failed_logins = 0, locked_until = NULL WHERE id = %s", [staff_id])
+    await record_operation(cursor, attempt, "staff.login", "staff_account", staff_id, {"role": role.value})
+    return None
 
 
 async def unlock_staff_account(connection: AsyncConnection, username: str, actor: Actor) -> None:
