@@ -1,3 +1,17 @@
+//! `shoka._engine`: the Python face of the Shoka engine. Conversion and error mapping only — every
+//! rule lives in the engine crate. Requests and results cross as JSON bytes (decoded on the Python
+//! side by msgspec into typed structs), one call per use case, with the GIL released while the engine
+//! works.
+
+mod catalogue;
+mod errors;
+
 use pyo3::prelude::*;
+
 #[pymodule]
-fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> { m.add("__version__", shoka_engine::version())?; Ok(()) }
+fn _engine(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", shoka_engine::version())?;
+    errors::register(module)?;
+    module.add_class::<catalogue::Catalogue>()?;
+    Ok(())
+}

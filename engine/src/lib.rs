@@ -1,1 +1,9 @@
+//! Shoka's engine: the search catalogue and (later) circulation rules, in pure Rust.
+//!
+//! The engine does no I/O beyond its index folder and reads no clock; the Python service passes
+//! everything in through the bindings crate.
+
+pub mod catalogue;
+pub mod holdings;
+
 pub fn version() -> &'static str { env!("CARGO_PKG_VERSION") }

@@ -1,0 +1,348 @@
+//! Splits folded text into CJK runs and words, and turns them into terms with positions:
+//! overlapping character bigrams for CJK runs, whole words for Latin and digits.
+//!
+//! Positions count characters inside CJK runs: the character at index `i` of a run starting at
+//! position `p` sits at `p + i`, and the bigram starting there shares that position. A word takes
+//! one position. So 東京都 gives 東京@0 京都@1, a phrase query over a query's bigrams matches the
+//! same characters in the same order, and 京都と東京 (東京@3) does not match 東京都.
+//!
+//! Lone characters: when indexing, every CJK character is also emitted as a unigram at its own
+//! position, so a one-character query (猫) is a single term lookup that finds 猫の事務所 and 黒猫.
+//! When querying, only bigrams are emitted, plus the unigram of a one-character run; the unigrams
+//! in the index sit at the same positions as the bigrams and never disturb phrase matching.
+
+use super::char_class::{classify, CharacterClass};
+use super::normalize::FoldedChar;
+
+/// Words longer than this many bytes (base64 blobs, run-together data) are not searchable terms;
+/// they are dropped on both sides but keep their position so phrases around them still line up.
+const LONGEST_WORD_BYTES: usize = 100;
+/// Combining marks kept on one CJK character; a stack longer than this is noise, not text.
+const MOST_MARKS_PER_CHARACTER: usize = 4;
+
+/// Whether terms are produced for the index or for a query; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnalysisMode {
+    /// Bigrams plus a unigram for every CJK character.
+    Indexing,
+    /// Bigrams only, and the unigram of a CJK run of one character.
+    Querying,
+}
+
+/// One term produced by the analyzer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysedTerm {
+    /// The term text, as stored in the index.
+    pub text: String,
+    /// Position for phrase queries (see the module documentation).
+    pub position: usize,
+    /// Byte range in the analysed text this term covers, for highlighting.
+    pub source_start: usize,
+    pub source_end: usize,
+}
+
+/// A CJK character with any combining marks it carries (わ゙), and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CjkCharacter {
+    text: String,
+    source_start: usize,
+    source_end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    CjkRun(Vec<CjkCharacter>),
+    Word {
+        text: String,
+        source_start: usize,
+        source_end: usize,
+    },
+}
+
+/// How separators between CJK characters are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SeparatorHandling {
+    /// Spaces and punctuation end a CJK run (general text: 東京、大阪 are two runs).
+    EndCjkRun,
+    /// Spaces and punctuation between CJK characters are ignored (readings: スグ ツカエル is one run).
+    JoinCjkRuns,
+}
+
+/// Analyses folded characters into terms with positions.
+pub(crate) fn terms_from_folded(
+    folded: &[FoldedChar],
+    separators: SeparatorHandling,
+    mode: AnalysisMode,
+) -> Vec<AnalysedTerm> {
+    emit_terms(&segment(folded, separators), mode)
+}
+
+fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    let mut current: Option<Segment> = None;
+    // A combining mark only rides on a character directly before it, never across a separator.
+    let mut previous_was_separator = true;
+    for folded_character in folded {
+        let FoldedChar {
+            character,
+            source_start,
+            source_end,
+        } = *folded_character;
+        match classify(character) {
+            CharacterClass::Cjk => {
+                let cjk_character = CjkCharacter {
+                    text: character.to_string(),
+                    source_start,
+                    source_end,
+                };
+                match &mut current {
+                    Some(Segment::CjkRun(run)) => run.push(cjk_character),
+                    _ => {
+                        segments.extend(current.take());
+                        current = Some(Segment::CjkRun(vec![cjk_character]));
+                    }
+                }
+                previous_was_separator = false;
+            }
+            CharacterClass::Word => {
+                match &mut current {
+                    Some(Segment::Word {
+                        text,
+                        source_end: word_end,
+                        ..
+                    }) => {
+                        text.push(character);
+                        *word_end = source_end;
+                    }
+                    _ => {
+                        segments.extend(current.take());
+                        current = Some(Segment::Word {
+                            text: character.to_string(),
+                            source_start,
+                            source_end,
+                        });
+                    }
+                }
+                previous_was_separator = false;
+            }
+            CharacterClass::CombiningMark => {
+                if previous_was_separator {
+                    continue;
+                }
+                match &mut current {
+                    Some(Segment::Word {
+                        text,
+                        source_end: word_end,
+                        ..
+                    }) => {
+                        text.push(character);
+                        *word_end = source_end;
+                    }
+                    Some(Segment::CjkRun(run)) => {
+                        if let Some(last) = run.last_mut() {
+                            if last.text.chars().count() <= MOST_MARKS_PER_CHARACTER {
+                                last.text.push(character);
+                            }
+                            last.source_end = last.source_end.max(source_end);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            CharacterClass::Separator => {
+                previous_was_separator = true;
+                let keep_run_open = separators == SeparatorHandling::JoinCjkRuns
+                    && matches!(current, Some(Segment::CjkRun(_)));
+                if !keep_run_open {
+                    segments.extend(current.take());
+                }
+            }
+        }
+    }
+    segments.extend(current);
+    segments
+}
+
+fn emit_terms(segments: &[Segment], mode: AnalysisMode) -> Vec<AnalysedTerm> {
+    let mut terms = Vec::new();
+    let mut next_position = 0;
+    for segment in segments {
+        match segment {
+            Segment::Word {
+                text,
+                source_start,
+                source_end,
+            } => {
+                if text.len() <= LONGEST_WORD_BYTES {
+                    terms.push(AnalysedTerm {
+                        text: text.clone(),
+                        position: next_position,
+                        source_start: *source_start,
+                        source_end: *source_end,
+                    });
+                }
+                next_position += 1;
+            }
+            Segment::CjkRun(run) => {
+                emit_cjk_run(run, next_position, mode, &mut terms);
+                next_position += run.len();
+            }
+        }
+    }
+    terms
+}
+
+fn emit_cjk_run(
+    run: &[CjkCharacter],
+    first_position: usize,
+    mode: AnalysisMode,
+    terms: &mut Vec<AnalysedTerm>,
+) {
+    let emit_unigrams = mode == AnalysisMode::Indexing || run.len() == 1;
+    for (index, character) in run.iter().enumerate() {
+        let position = first_position + index;
+        if emit_unigrams {
+            terms.push(AnalysedTerm {
+                text: character.text.clone(),
+                position,
+                source_start: character.source_start,
+                source_end: character.source_end,
+            });
+        }
+        if let Some(next) = run.get(index + 1) {
+            terms.push(AnalysedTerm {
+                text: format!("{}{}", character.text, next.text),
+                position,
+                source_start: character.source_start,
+                source_end: next.source_end,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize::fold_characters;
+    use super::*;
+
+    fn terms(text: &str, mode: AnalysisMode) -> Vec<(String, usize)> {
+        terms_from_folded(&fold_characters(text), SeparatorHandling::EndCjkRun, mode)
+            .into_iter()
+            .map(|term| (term.text, term.position))
+            .collect()
+    }
+
+    fn owned(expected: &[(&str, usize)]) -> Vec<(String, usize)> {
+        expected
+            .iter()
+            .map(|(text, position)| (text.to_string(), *position))
+            .collect()
+    }
+
+    #[test]
+    fn cjk_runs_become_bigrams_with_character_positions() {
+        assert_eq!(
+            terms("東京都", AnalysisMode::Querying),
+            owned(&[("東京", 0), ("京都", 1)])
+        );
+        assert_eq!(
+            terms("東京都", AnalysisMode::Indexing),
+            owned(&[("東", 0), ("東京", 0), ("京", 1), ("京都", 1), ("都", 2)])
+        );
+    }
+
+    #[test]
+    fn a_lone_character_is_a_unigram() {
+        assert_eq!(terms("猫", AnalysisMode::Querying), owned(&[("猫", 0)]));
+        assert_eq!(terms("猫", AnalysisMode::Indexing), owned(&[("猫", 0)]));
+        assert_eq!(
+            terms("犬 と 猫", AnalysisMode::Querying),
+            owned(&[("犬", 0), ("と", 1), ("猫", 2)])
+        );
+    }
+
+    #[test]
+    fn latin_and_digit_runs_are_words() {
+        assert_eq!(
+            terms("Harry Potter", AnalysisMode::Indexing),
+            owned(&[("harry", 0), ("potter", 1)])
+        );
+        assert_eq!(
+            terms("2024年版 MP3", AnalysisMode::Querying),
+            owned(&[("2024", 0), ("年版", 1), ("mp3", 3)])
+        );
+    }
+
+    #[test]
+    fn punctuation_separates_runs_but_positions_keep_counting() {
+        assert_eq!(
+            terms("「ハリー・ポッター」", AnalysisMode::Querying),
+            owned(&[
+                ("はり", 0),
+                ("りー", 1),
+                ("ぽっ", 3),
+                ("った", 4),
+                ("たー", 5)
+            ])
+        );
+    }
+
+    #[test]
+    fn offsets_cover_the_source_characters() {
+        let text = "猫の事務所";
+        let analysed = terms_from_folded(
+            &fold_characters(text),
+            SeparatorHandling::EndCjkRun,
+            AnalysisMode::Querying,
+        );
+        let covered: Vec<&str> = analysed
+            .iter()
+            .map(|term| &text[term.source_start..term.source_end])
+            .collect();
+        assert_eq!(covered, ["猫の", "の事", "事務", "務所"]);
+    }
+
+    #[test]
+    fn combining_marks_stay_on_their_character_and_stray_ones_vanish() {
+        assert_eq!(
+            terms("わ\u{3099}い", AnalysisMode::Querying),
+            owned(&[("わ\u{3099}い", 0)])
+        );
+        assert_eq!(
+            terms("\u{3099}あ", AnalysisMode::Querying),
+            owned(&[("あ", 0)])
+        );
+        assert_eq!(
+            terms("あ \u{3099}", AnalysisMode::Querying),
+            owned(&[("あ", 0)])
+        );
+    }
+
+    #[test]
+    fn overlong_words_are_dropped_but_keep_their_position() {
+        let text = format!("{} 猫", "a".repeat(LONGEST_WORD_BYTES + 1));
+        assert_eq!(terms(&text, AnalysisMode::Querying), owned(&[("猫", 1)]));
+    }
+
+    #[test]
+    fn readings_join_runs_across_separators() {
+        let analysed: Vec<(String, usize)> = terms_from_folded(
+            &fold_characters("すぐ つかえる"),
+            SeparatorHandling::JoinCjkRuns,
+            AnalysisMode::Querying,
+        )
+        .into_iter()
+        .map(|term| (term.text, term.position))
+        .collect();
+        assert_eq!(
+            analysed,
+            owned(&[
+                ("すぐ", 0),
+                ("ぐつ", 1),
+                ("つか", 2),
+                ("かえ", 3),
+                ("える", 4)
+            ])
+        );
+    }
+}

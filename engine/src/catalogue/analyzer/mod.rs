@@ -1,0 +1,211 @@
+//! Japanese analysis for the catalogue: the same folding and tokenization on the index and the
+//! query side, so a reader finds a record however either side spelt it.
+//!
+//! # Field kinds and tokenizer names
+//!
+//! | field kind | index tokenizer | query tokenizer | for |
+//! |---|---|---|---|
+//! | [`JapaneseFieldKind::Text`] | `ja_text` | `ja_text_query` | titles, authors, publishers, subjects, notes |
+//! | [`JapaneseFieldKind::Reading`] | `ja_reading` | `ja_reading_query` | readings (yomi): `スグ ツカエル` |
+//!
+//! Register them on an index with [`register_japanese_tokenizers`], set the index tokenizer on the
+//! field (`TextFieldIndexing::set_tokenizer(JapaneseFieldKind::Text.index_tokenizer_name())`, with
+//! positions), and build queries from [`query_terms`].
+//!
+//! # What the analysis does
+//!
+//! 1. Folding ([`fold_text`]): NFKC, lower case, Latin diacritics, old and variant kanji
+//!    (國 → 国, a curated table of 500+ pairs, see `engine/data/VARIANT_KANJI.md`), katakana →
+//!    hiragana, iteration marks (佐々木 → 佐佐木, いすゞ → いすず).
+//! 2. Reading fields also fold voicing, small kana and ー, and ignore spaces ([`fold_reading`]).
+//! 3. Tokenization: CJK runs become overlapping bigrams at character positions (東京都 → 東京@0
+//!    京都@1), Latin and digit runs become words. A phrase query over a query's terms therefore
+//!    matches 東京都の歴史 but not 京都と東京.
+//!
+//! # Lone characters
+//!
+//! The index also holds a unigram for every CJK character, in the same field and at the same
+//! position as the bigram that starts with it (東@0 東京@0 京@1 京都@1 都@2). So:
+//!
+//! - a one-character query (猫) is a single term lookup, and finds 猫の事務所 and 黒猫 alike
+//!   (a prefix query on bigrams would miss 黒猫, where 猫 ends the run);
+//! - longer queries use bigrams only ([`AnalysisMode::Querying`]): fewer, more selective postings,
+//!   and the extra unigrams in the index never break a phrase because they share its positions;
+//! - one field per kind is enough; no separate unigram field has to be kept in step.
+//!
+//! Feeding the index tokenizer to tantivy's `QueryParser` still gives correct matches (the query
+//! then carries unigrams at the positions of its bigrams), only slower; [`query_terms`] and the
+//! `*_query` tokenizers are the intended query path.
+
+mod char_class;
+mod cjk_bigram;
+mod kana;
+mod normalize;
+mod reading;
+mod tokenizer;
+mod variant_kanji;
+
+#[cfg(test)]
+mod property_tests;
+
+use tantivy::tokenizer::TokenizerManager;
+
+pub use cjk_bigram::{AnalysedTerm, AnalysisMode};
+pub use normalize::{fold_characters, fold_text, FoldedChar};
+pub use reading::{fold_reading, fold_reading_characters};
+pub use tokenizer::{AnalysedTokenStream, JapaneseTokenizer};
+pub use variant_kanji::{
+    parse_variant_kanji_table, standard_kanji_for, variant_kanji_pairs, VariantKanjiPair,
+    VariantKanjiSource, VariantKanjiTableError,
+};
+
+/// Tokenizer name for indexing general text fields.
+pub const JA_TEXT_TOKENIZER: &str = "ja_text";
+/// Tokenizer name for analysing queries against general text fields.
+pub const JA_TEXT_QUERY_TOKENIZER: &str = "ja_text_query";
+/// Tokenizer name for indexing reading (yomi) fields.
+pub const JA_READING_TOKENIZER: &str = "ja_reading";
+/// Tokenizer name for analysing queries against reading (yomi) fields.
+pub const JA_READING_QUERY_TOKENIZER: &str = "ja_reading_query";
+
+/// The two kinds of Japanese field, which fold and tokenize differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JapaneseFieldKind {
+    /// Titles, names, publishers, subjects, notes: general folding, runs end at punctuation.
+    Text,
+    /// Readings (yomi) in kana: general folding plus voicing, small kana and ー folding, and
+    /// spaces ignored, so `スグ ツカエル`, `すぐつかえる` and `スク゛ツカエル` agree.
+    Reading,
+}
+
+impl JapaneseFieldKind {
+    /// The tokenizer name to set on a field of this kind in the schema.
+    pub fn index_tokenizer_name(self) -> &'static str {
+        match self {
+            JapaneseFieldKind::Text => JA_TEXT_TOKENIZER,
+            JapaneseFieldKind::Reading => JA_READING_TOKENIZER,
+        }
+    }
+
+    /// The tokenizer name that analyses user queries for a field of this kind.
+    pub fn query_tokenizer_name(self) -> &'static str {
+        match self {
+            JapaneseFieldKind::Text => JA_TEXT_QUERY_TOKENIZER,
+            JapaneseFieldKind::Reading => JA_READING_QUERY_TOKENIZER,
+        }
+    }
+}
+
+/// Registers `ja_text`, `ja_text_query`, `ja_reading` and `ja_reading_query` on a tantivy
+/// tokenizer manager (usually `index.tokenizers()`), replacing any earlier registration.
+pub fn register_japanese_tokenizers(manager: &TokenizerManager) {
+    for field_kind in [JapaneseFieldKind::Text, JapaneseFieldKind::Reading] {
+        manager.register(
+            field_kind.index_tokenizer_name(),
+            JapaneseTokenizer::new(field_kind, AnalysisMode::Indexing),
+        );
+        manager.register(
+            field_kind.query_tokenizer_name(),
+            JapaneseTokenizer::new(field_kind, AnalysisMode::Querying),
+        );
+    }
+}
+
+/// Analyses `text` for a field kind: the terms, in order, with positions and source byte offsets.
+pub fn analyse(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> Vec<AnalysedTerm> {
+    match field_kind {
+        JapaneseFieldKind::Text => cjk_bigram::terms_from_folded(
+            &fold_characters(text),
+            cjk_bigram::SeparatorHandling::EndCjkRun,
+            mode,
+        ),
+        JapaneseFieldKind::Reading => reading::reading_terms(text, mode),
+    }
+}
+
+/// The terms a query for `text` must match in a field of this kind, with their positions.
+///
+/// - No terms: nothing searchable (only punctuation); match nothing rather than everything.
+/// - One term: a term query (a lone kanji or kana finds its unigram in the index).
+/// - Several terms: a phrase query with these positions (`PhraseQuery::new_with_offset`) requires
+///   them in this order, as in 東京都; the positions leave gaps where the query had punctuation, so
+///   "ハリー・ポッター" also matches "ハリーポッター". To search words anywhere rather than as a
+///   phrase, split the user's input on whitespace first and call this once per word.
+pub fn query_terms(text: &str, field_kind: JapaneseFieldKind) -> Vec<AnalysedTerm> {
+    analyse(text, field_kind, AnalysisMode::Querying)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str, field_kind: JapaneseFieldKind) -> Vec<String> {
+        query_terms(text, field_kind)
+            .into_iter()
+            .map(|term| term.text)
+            .collect()
+    }
+
+    #[test]
+    fn names_in_old_and_new_spellings_analyse_alike() {
+        assert_eq!(
+            texts("佐々木", JapaneseFieldKind::Text),
+            texts("佐佐木", JapaneseFieldKind::Text)
+        );
+        assert_eq!(
+            texts("國學院", JapaneseFieldKind::Text),
+            texts("国学院", JapaneseFieldKind::Text)
+        );
+        assert_eq!(
+            texts("髙橋", JapaneseFieldKind::Text),
+            texts("高橋", JapaneseFieldKind::Text)
+        );
+    }
+
+    #[test]
+    fn mixed_titles_tokenize_into_words_and_bigrams() {
+        assert_eq!(
+            texts(
+                "「ハリー・ポッター」と賢者の石 Harry Potter",
+                JapaneseFieldKind::Text
+            ),
+            [
+                "はり", "りー", "ぽっ", "った", "たー", "と賢", "賢者", "者の", "の石", "harry",
+                "potter"
+            ]
+        );
+    }
+
+    #[test]
+    fn text_fields_keep_voicing_and_reading_fields_fold_it() {
+        assert_ne!(
+            texts("がっこう", JapaneseFieldKind::Text),
+            texts("かっこう", JapaneseFieldKind::Text)
+        );
+        assert_eq!(
+            texts("トクホン", JapaneseFieldKind::Reading),
+            texts("どくほん", JapaneseFieldKind::Reading)
+        );
+    }
+
+    #[test]
+    fn tokenizer_names_are_registered() {
+        let manager = TokenizerManager::new();
+        register_japanese_tokenizers(&manager);
+        for name in [
+            JA_TEXT_TOKENIZER,
+            JA_TEXT_QUERY_TOKENIZER,
+            JA_READING_TOKENIZER,
+            JA_READING_QUERY_TOKENIZER,
+        ] {
+            assert!(manager.get(name).is_some(), "{name} is not registered");
+        }
+        let mut reading = manager.get(JA_READING_QUERY_TOKENIZER).expect("registered");
+        let mut stream = reading.token_stream("ｻｸﾗ");
+        let mut terms = Vec::new();
+        while let Some(token) = stream.next() {
+            terms.push(token.text.clone());
+        }
+        assert_eq!(terms, ["さく", "くら"]);
+    }
+}
