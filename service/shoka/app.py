@@ -15,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from shoka import __version__
 from shoka.api.audit_routes import operation_log
 from shoka.api.auth_routes import issue_token, staff_self
+from shoka.api.catalogue_routes import export_marc, get_bib, search_catalogue
 from shoka.api.service_points import list_service_points
 from shoka.auth.tokens import TokenService, load_signing_key
 from shoka.config import Settings, load_settings
@@ -31,7 +32,8 @@ from shoka.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
-ROUTES = [opac_home, health, issue_token, staff_self, operation_log, list_service_points]
+ROUTES = [opac_home, health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib,
+          export_marc]
 
 
 class SchemaNotReady(Exception):
@@ -47,7 +49,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             raise SchemaNotReady("the database has no Shoka schema: run `shoka db upgrade` first")
         pools = DatabasePools.create(database_url)
         await pools.open()
-        replica = EngineReplica(database_url, consumers=[])
+        replica = EngineReplica(database_url, settings.index_folder)
         try:
             async with pools.staff.connection() as connection:
                 signing_key = await load_signing_key(connection)

@@ -107,6 +107,52 @@ def command_staff_unlock(settings: Settings, arguments: argparse.Namespace) -> N
     print(f"staff account {arguments.username.lower()} unlocked")
 
 
+def command_import_marc(settings: Settings, arguments: argparse.Namespace) -> None:
+    from shoka.catalogue.imports import import_marc_files
+    from shoka.clock import utc_now
+
+    missing = [path for path in arguments.files if not os.path.isfile(path)]
+    if missing:
+        raise CommandFailed(f"no such file: {missing[0]}")
+    report = import_marc_files(resolve_database_url(settings), arguments.files, dry_run=arguments.dry_run,
+                               skip_rejects=arguments.skip_rejects, actor=cli_actor(), now=utc_now())
+    for summary in report.files:
+        print(f"{summary.file_name} ({summary.file_format}): {summary.records} records read, "
+              f"{len(summary.rejects)} rejected")
+        for reject in summary.rejects:
+            print(f"  rejected: {reject.describe()}")
+    verb = "would add" if report.dry_run else "added"
+    if report.refused:
+        raise CommandFailed(f"{report.rejected} records rejected: nothing imported (all-or-nothing); fix the "
+                            "records or re-run with --skip-rejects to import the others")
+    print(f"{verb} {report.added}, {'would update' if report.dry_run else 'updated'} {report.updated}, "
+          f"rejected {report.rejected}{' (dry run: nothing written)' if report.dry_run else ''}")
+
+
+def command_import_aozora(settings: Settings, arguments: argparse.Namespace) -> None:
+    from shoka.catalogue.imports import import_aozora_list
+    from shoka.clock import utc_now
+
+    if not os.path.isfile(arguments.file):
+        raise CommandFailed(f"no such file: {arguments.file}")
+    report = import_aozora_list(resolve_database_url(settings), arguments.file, dry_run=arguments.dry_run,
+                                actor=cli_actor(), now=utc_now())
+    for reject in report.rejects:
+        print(f"  rejected: {reject.describe()}")
+    prefix = "dry run, nothing written: " if arguments.dry_run else ""
+    print(f"{prefix}{report.works} works ({report.list_format} list, {report.encoding}): added {report.added}, "
+          f"changed {report.changed}, withdrawn {report.withdrawn}, unchanged {report.unchanged}, "
+          f"rejected rows {len(report.rejects)}")
+
+
+def command_reindex(settings: Settings, _arguments: argparse.Namespace) -> None:
+    from shoka.catalogue.reindex import reindex
+
+    report = reindex(resolve_database_url(settings), settings.index_folder, show_progress=sys.stderr.isatty())
+    print(f"indexed {report.records} records in {report.seconds:.1f} s ({report.records_per_second:,.0f}/s) "
+          f"into {report.generation.name}; search switched to it")
+
+
 def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -134,6 +180,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo_load.add_argument("--if-empty", action="store_true", help="do nothing if the database already has records")
     demo_load.add_argument("--progress", action="store_true", help="show progress bars even without a terminal")
     demo_load.set_defaults(handler=command_demo_load)
+
+    imports = commands.add_parser("import", help="import records").add_subparsers(dest="import_command", required=True)
+    import_marc = imports.add_parser("marc", help="MARC21 ISO 2709 (UTF-8 or MARC-8) or MARCXML, detected")
+    import_marc.add_argument("files", nargs="+", metavar="FILE")
+    import_marc.add_argument("--dry-run", action="store_true", help="read and report; write nothing")
+    import_marc.add_argument("--skip-rejects", action="store_true",
+                             help="import the good records and report the rejected ones (default: all or nothing)")
+    import_marc.set_defaults(handler=command_import_marc)
+    import_aozora = imports.add_parser("aozora", help="Aozora Bunko works list (zip or csv, any encoding)")
+    import_aozora.add_argument("file", metavar="FILE")
+    import_aozora.add_argument("--dry-run", action="store_true", help="report added/changed/withdrawn; write nothing")
+    import_aozora.set_defaults(handler=command_import_aozora)
+
+    commands.add_parser("reindex", help="rebuild the search index from PostgreSQL and swap it in") \
+        .set_defaults(handler=command_reindex)
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
     staff_add = staff.add_parser("add", help="create a staff account; the password is read from the prompt or stdin")

@@ -118,7 +118,26 @@ def handle_unexpected_error(request: Request, error: Exception) -> Response:
     return _respond(request, 500, ErrorBody("internal_error", "an internal error occurred; it has been logged"))
 
 
+def handle_engine_error(request: Request, error: Exception) -> Response:
+    """The engine's exception tree (shoka._engine), mapped to HTTP once."""
+    from shoka import _engine
+
+    if isinstance(error, _engine.QueryError):
+        return _respond(request, 400, ErrorBody("invalid_query", str(error)))
+    if isinstance(error, _engine.IndexUnavailableError):
+        logger.error("search index unavailable: %s", error)
+        return _respond(request, 503, ErrorBody("index_unavailable", "the search index is not available; retry shortly"))
+    return handle_unexpected_error(request, error)
+
+
+def _engine_handlers() -> dict:
+    from shoka import _engine
+
+    return {_engine.EngineError: handle_engine_error}
+
+
 EXCEPTION_HANDLERS = {
+    **_engine_handlers(),
     ShokaError: handle_shoka_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected_error,
