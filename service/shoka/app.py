@@ -25,15 +25,17 @@ from shoka.db.server import resolve_database_url
 from shoka.errors import EXCEPTION_HANDLERS
 from shoka.health import health
 from shoka.logs import RequestLogMiddleware, configure_logging
-from shoka.opac.home import opac_home
+from shoka.federation import FEDERATION_ROUTES
+from shoka.opac import OPAC_ROUTES
+from shoka.sru import SRU_ROUTES
 from shoka.replica.engine_replica import EngineReplica
 from shoka.web.pages import TEMPLATE_CONFIG
 from shoka.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
-ROUTES = [opac_home, health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib,
-          export_marc]
+API_ROUTES = [health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib, export_marc]
+ROUTES = [*API_ROUTES, *OPAC_ROUTES, *SRU_ROUTES, *FEDERATION_ROUTES]
 
 
 class SchemaNotReady(Exception):

@@ -21,6 +21,7 @@ from shoka.config import ConfigurationError, Settings, load_settings
 from shoka.db.migrate import MigrationError, upgrade
 from shoka.db.server import DatabaseUnavailable, describe_url, resolve_database_url
 from shoka.errors import ShokaError
+from shoka.federation.cli_commands import add_peer_commands
 
 EXPECTED_FAILURES = (ShokaError, ConfigurationError, DatabaseUnavailable, MigrationError, WeakPassword,
                      psycopg.OperationalError)
@@ -195,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("reindex", help="rebuild the search index from PostgreSQL and swap it in") \
         .set_defaults(handler=command_reindex)
+
+    add_peer_commands(commands)
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
     staff_add = staff.add_parser("add", help="create a staff account; the password is read from the prompt or stdin")
