@@ -49,7 +49,8 @@ def command_serve(settings: Settings, _arguments: argparse.Namespace) -> None:
 
 
 def command_demo_load(settings: Settings, arguments: argparse.Namespace) -> None:
-    from shoka.demo import DemoLibraryExists, load_demo_library
+    from shoka.demo import (DatabaseNotEmpty, DatabaseNotMigrated, DemoAccountConflict, DemoDataMissing,
+                            load_demo_library)
 
     url = resolve_database_url(settings)
     started = time.monotonic()
@@ -57,13 +58,17 @@ def command_demo_load(settings: Settings, arguments: argparse.Namespace) -> None
         report = load_demo_library(url, settings.home, tier=arguments.tier, seed=arguments.seed,
                                    reference_date=arguments.reference_date or dt.date.today(),
                                    show_progress=sys.stderr.isatty() or arguments.progress)
-    except DemoLibraryExists as error:
+    except DatabaseNotEmpty as error:
         if arguments.if_empty:
             print(f"demo library not loaded: {error}")
             return
         raise CommandFailed(str(error)) from None
-    print(f"demo library ({arguments.tier}) loaded in {time.monotonic() - started:.1f} s: {report.summary()}; "
-          f"credentials in {settings.home / 'demo-credentials.json'}")
+    except (DatabaseNotMigrated, DemoAccountConflict, DemoDataMissing) as error:
+        raise CommandFailed(str(error)) from None
+    counts = ", ".join(f"{table} {count:,}" for table, count in report.counts.items()
+                       if table in ("service_point", "bib", "item", "patron", "loan", "hold", "staff_account"))
+    print(f"demo library ({arguments.tier}) loaded in {time.monotonic() - started:.1f} s: {counts}; "
+          f"credentials in {report.credentials_file}")
 
 
 def read_new_password() -> str:
