@@ -175,6 +175,19 @@ fn exact_title_matches_rank_first() {
 }
 
 #[test]
+fn words_that_begin_a_title_rank_above_words_inside_a_name() {
+    let holdings = Arc::new(RwLock::new(Holdings::new()));
+    let index = CatalogueIndex::create_in_ram(holdings).unwrap();
+    index.acquire_writer(50_000_000, 1).unwrap();
+    let mut by_kaneko = book(1, "ことりのおでかけ", Some("コトリ ノ オデカケ"));
+    by_kaneko.authors = vec![Contributor { name: "かねこ, りん".into(), reading: Some("カネコ, リン".into()), role: None }];
+    let forest = book(2, "ねこの森", Some("ネコ ノ モリ"));
+    index.upsert(&[by_kaneko, forest]).unwrap();
+    index.commit(1).unwrap();
+    assert_eq!(ids(&index, request("ねこ")), [2, 1]);
+}
+
+#[test]
 fn availability_is_joined_from_holdings_at_query_time() {
     let index = library();
     let available_at = |branch: &str| SearchRequest {
@@ -267,4 +280,29 @@ fn nothing_searchable_matches_nothing_and_empty_browses() {
     let index = library();
     assert_eq!(find(&index, "・・・"), Vec::<u64>::new());
     assert_eq!(index.search(&request("")).unwrap().total, 9);
+}
+
+#[test]
+fn an_index_of_another_analysis_version_is_refused() {
+    let folder = std::env::temp_dir().join(format!("shoka-analysis-version-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let holdings = || Arc::new(RwLock::new(Holdings::new()));
+    {
+        let index = CatalogueIndex::create_in_dir(&folder, holdings()).unwrap();
+        index.acquire_writer(50_000_000, 1).unwrap();
+        index.upsert(&[book(1, "猫", None)]).unwrap();
+        index.commit(7).unwrap();
+        index.release_writer().unwrap();
+    }
+    let reopened = CatalogueIndex::open_in_dir(&folder, holdings()).unwrap();
+    assert_eq!(reopened.committed_outbox_seq().unwrap(), Some(7));
+    drop(reopened);
+    let meta = folder.join("meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    std::fs::write(&meta, text.replace("analysis=", "analysis=1").replace("analysis=12", "analysis=1")).unwrap();
+    assert!(matches!(
+        CatalogueIndex::open_in_dir(&folder, holdings()),
+        Err(CatalogueError::IncompatibleIndex { .. })
+    ));
+    std::fs::remove_dir_all(&folder).unwrap();
 }

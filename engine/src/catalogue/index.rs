@@ -18,8 +18,15 @@ use super::search::{run_search, SearchPage, SearchRequest};
 use super::CatalogueError;
 use crate::holdings::{BibId, Holdings};
 
-/// The commit payload's prefix; the rest is the outbox sequence number.
+/// The commit payload: `analysis=<version>;outbox_seq=<n>`.
 const OUTBOX_SEQUENCE_PAYLOAD: &str = "outbox_seq=";
+/// Bumped whenever the analysis or the document mapping changes what is indexed: an index committed
+/// under another version must be rebuilt, since its terms no longer match what queries look for.
+pub const ANALYSIS_VERSION: u32 = 2;
+
+fn payload_value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
+    payload.split(';').find_map(|part| part.strip_prefix(key))
+}
 
 pub struct CatalogueIndex {
     index: Index,
@@ -62,6 +69,11 @@ impl CatalogueIndex {
             return Err(incompatible("the fields differ".to_string()));
         }
         let fields = CatalogueFields::from_schema(&index.schema()).map_err(|error| incompatible(error.to_string()))?;
+        let payload = index.load_metas()?.payload.unwrap_or_default();
+        let version = payload_value(&payload, "analysis=").and_then(|value| value.parse::<u32>().ok());
+        if !payload.is_empty() && version != Some(ANALYSIS_VERSION) {
+            return Err(incompatible(format!("analysis version {version:?}, this version indexes with {ANALYSIS_VERSION}")));
+        }
         CatalogueIndex::from_index(index, fields, holdings)
     }
 
@@ -110,7 +122,7 @@ impl CatalogueIndex {
         let mut writer = self.writer.lock();
         let writer = writer.as_mut().ok_or(CatalogueError::ReadOnly)?;
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&format!("{OUTBOX_SEQUENCE_PAYLOAD}{outbox_seq}"));
+        prepared.set_payload(&format!("analysis={ANALYSIS_VERSION};{OUTBOX_SEQUENCE_PAYLOAD}{outbox_seq}"));
         prepared.commit()?;
         self.reader.reload()?;
         Ok(())
@@ -127,11 +139,7 @@ impl CatalogueIndex {
     /// The outbox sequence number the last commit includes (None for an index never committed by us).
     pub fn committed_outbox_seq(&self) -> Result<Option<u64>, CatalogueError> {
         let metas = self.index.load_metas()?;
-        Ok(metas
-            .payload
-            .as_deref()
-            .and_then(|payload| payload.strip_prefix(OUTBOX_SEQUENCE_PAYLOAD))
-            .and_then(|seq| seq.parse().ok()))
+        Ok(metas.payload.as_deref().and_then(|payload| payload_value(payload, OUTBOX_SEQUENCE_PAYLOAD)).and_then(|seq| seq.parse().ok()))
     }
 
     /// Picks up commits made by another process.

@@ -16,7 +16,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
-use super::analyzer::{query_terms, JapaneseFieldKind};
+use super::analyzer::{query_terms, run_start_query_term, JapaneseFieldKind};
 use super::document::{exact_key, exact_reading_key};
 use super::isbn::isbn13;
 use super::query_syntax::{parse_query, MatchKind, QueryField, QueryNode};
@@ -38,6 +38,8 @@ const ANYWHERE_FIELD_BOOSTS: [(AnywhereField, f32); 10] = [
     (AnywhereField::Notes, 0.5),
 ];
 const EXACT_MATCH_BOOST: f32 = 20.0;
+/// Extra weight, relative to the field's boost, when the text begins a run of that field (ねこの森 for ねこ).
+const RUN_START_BOOST: f32 = 1.0;
 const ISBN_MATCH_BOOST: f32 = 10.0;
 /// How much a second-best field adds to the best one's score in a disjunction.
 const TIE_BREAKER: f32 = 0.1;
@@ -138,6 +140,24 @@ fn year_range_query(fields: &CatalogueFields, from: Option<i64>, to: Option<i64>
     Box::new(RangeQuery::new(bound(from), bound(to)))
 }
 
+/// A clause matching records where a field's run (a title, a name, a reading) begins with the text.
+fn run_start_query(field: Field, kind: JapaneseFieldKind, text: &str, boost: f32) -> Option<Box<dyn Query>> {
+    run_start_query_term(text, kind).map(|term| boosted(term_query_with_freqs(field, &term), boost * RUN_START_BOOST))
+}
+
+fn term_query_with_freqs(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+/// The match itself is required; a run-start match only adds to the score.
+fn preferring_run_starts(matching: Option<Box<dyn Query>>, run_starts: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    let matching = matching?;
+    match disjunction(run_starts) {
+        None => Some(matching),
+        Some(preference) => Some(Box::new(BooleanQuery::new(vec![(Occur::Must, matching), (Occur::Should, preference)]))),
+    }
+}
+
 /// The clauses for one `field:text` match; `None` when the text holds nothing searchable.
 fn match_query(
     fields: &CatalogueFields,
@@ -153,12 +173,14 @@ fn match_query(
         return Ok(Some(Box::new(TermSetQuery::new(terms))));
     }
     let in_fields = |pairs: &[(Field, JapaneseFieldKind, f32)]| {
-        disjunction(
+        let matching = disjunction(
             pairs
                 .iter()
                 .filter_map(|(field, kind, boost)| field_text_query(*field, *kind, text, prefix).map(|q| boosted(q, *boost)))
                 .collect(),
-        )
+        );
+        let run_starts = pairs.iter().filter_map(|(field, kind, boost)| run_start_query(*field, *kind, text, *boost));
+        preferring_run_starts(matching, run_starts.collect())
     };
     Ok(match field {
         QueryField::Anywhere => {
@@ -172,7 +194,11 @@ fn match_query(
             if let Some(isbn) = isbn13(text) {
                 clauses.push(boosted(term_query(fields.isbn, &isbn), ISBN_MATCH_BOOST));
             }
-            disjunction(clauses)
+            let run_starts = ANYWHERE_FIELD_BOOSTS.iter().filter_map(|(which, boost)| {
+                let (field, analysis) = which.resolve(fields);
+                run_start_query(field, analysis, text, *boost)
+            });
+            preferring_run_starts(disjunction(clauses), run_starts.collect())
         }
         QueryField::Title => in_fields(&[(fields.title, Text, 2.0), (fields.subtitle, Text, 1.0), (fields.title_reading, Reading, 1.5)]),
         QueryField::Author => in_fields(&[(fields.author, Text, 1.0), (fields.author_reading, Reading, 1.0)]),

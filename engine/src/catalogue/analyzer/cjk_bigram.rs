@@ -184,12 +184,25 @@ fn emit_terms(segments: &[Segment], mode: AnalysisMode) -> Vec<AnalysedTerm> {
                 next_position += 1;
             }
             Segment::CjkRun(run) => {
+                if mode == AnalysisMode::Indexing {
+                    terms.push(run_start_term(run, next_position));
+                }
                 emit_cjk_run(run, next_position, mode, &mut terms);
                 next_position += run.len();
             }
         }
     }
     terms
+}
+
+/// The marked first bigram (or lone character) of a run; see `RUN_START_MARK` in the module above.
+fn run_start_term(run: &[CjkCharacter], position: usize) -> AnalysedTerm {
+    let first = &run[0];
+    let (text, source_end) = match run.get(1) {
+        Some(second) => (format!("{}{}", first.text, second.text), second.source_end),
+        None => (first.text.clone(), first.source_end),
+    };
+    AnalysedTerm { text: format!("{}{text}", super::RUN_START_MARK), position, source_start: first.source_start, source_end }
 }
 
 fn emit_cjk_run(
@@ -226,8 +239,10 @@ mod tests {
     use super::*;
 
     fn terms(text: &str, mode: AnalysisMode) -> Vec<(String, usize)> {
+        // Run-start terms have their own test in the module above; they are left out here.
         terms_from_folded(&fold_characters(text), SeparatorHandling::EndCjkRun, mode)
             .into_iter()
+            .filter(|term| !term.text.starts_with(super::super::RUN_START_MARK))
             .map(|term| (term.text, term.position))
             .collect()
     }

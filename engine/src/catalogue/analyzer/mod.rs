@@ -33,9 +33,15 @@
 //!   and the extra unigrams in the index never break a phrase because they share its positions;
 //! - one field per kind is enough; no separate unigram field has to be kept in step.
 //!
-//! Feeding the index tokenizer to tantivy's `QueryParser` still gives correct matches (the query
-//! then carries unigrams at the positions of its bigrams), only slower; [`query_terms`] and the
-//! `*_query` tokenizers are the intended query path.
+//! Feeding the index tokenizer to tantivy's `QueryParser` still gives correct phrase matches (the
+//! query then carries unigrams and a run-start term at the positions of its bigrams), but anchors
+//! the query at a run start; [`query_terms`] and the `*_query` tokenizers are the query path.
+//!
+//! # Run starts
+//!
+//! Indexing also emits, for each CJK run, its first bigram marked with [`RUN_START_MARK`]
+//! (`^ねこ` for ねこの森). The query side adds it as an optional clause, so that records whose
+//! words *begin* with the query rank above those that merely contain it (ねこの森 above かねこ).
 
 mod char_class;
 mod cjk_bigram;
@@ -111,8 +117,24 @@ pub fn register_japanese_tokenizers(manager: &TokenizerManager) {
     }
 }
 
+/// Marks a term that starts a run of CJK characters (between punctuation or spaces in text fields; a
+/// whole reading in reading fields). The index holds `^` + the run's first bigram (or lone character) beside the plain
+/// terms, so a query can prefer records where its words *begin* a run: ねこ ranks ねこの森 above かねこ.
+/// `^` never occurs inside an analysed term, which holds letters, digits and CJK characters only.
+pub const RUN_START_MARK: char = '^';
+
 /// Analyses `text` for a field kind: the terms, in order, with positions and source byte offsets.
+/// In indexing mode each CJK run also gets its run-start term (see [`RUN_START_MARK`]).
 pub fn analyse(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> Vec<AnalysedTerm> {
+    analyse_plain(text, field_kind, mode)
+}
+
+/// The run-start term a query's first word would match, if it has any term.
+pub fn run_start_query_term(text: &str, field_kind: JapaneseFieldKind) -> Option<String> {
+    query_terms(text, field_kind).first().map(|term| format!("{RUN_START_MARK}{}", term.text))
+}
+
+fn analyse_plain(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> Vec<AnalysedTerm> {
     match field_kind {
         JapaneseFieldKind::Text => cjk_bigram::terms_from_folded(
             &fold_characters(text),
@@ -138,6 +160,16 @@ pub fn query_terms(text: &str, field_kind: JapaneseFieldKind) -> Vec<AnalysedTer
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_starts_are_marked_in_the_index_only() {
+        let indexed: Vec<String> =
+            analyse("ねこの森、かねこ", JapaneseFieldKind::Text, AnalysisMode::Indexing).into_iter().map(|t| t.text).collect();
+        assert!(indexed.contains(&"^ねこ".to_string()) && indexed.contains(&"^かね".to_string()));
+        assert!(!indexed.contains(&"^ねこの".to_string()) && indexed.iter().filter(|t| t.starts_with('^')).count() == 2);
+        assert!(query_terms("ねこ", JapaneseFieldKind::Text).iter().all(|t| !t.text.starts_with('^')));
+        assert_eq!(run_start_query_term("ネコ", JapaneseFieldKind::Reading).as_deref(), Some("^ねこ"));
+    }
 
     fn texts(text: &str, field_kind: JapaneseFieldKind) -> Vec<String> {
         query_terms(text, field_kind)

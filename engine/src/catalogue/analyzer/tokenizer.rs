@@ -124,8 +124,10 @@ mod tests {
         let mut tokenizer = JapaneseTokenizer::new(JapaneseFieldKind::Text, AnalysisMode::Indexing);
         let mut first = tokenizer.token_stream("猫");
         assert!(first.advance());
-        assert_eq!(first.token().text, "猫");
+        assert_eq!(first.token().text, "^猫", "the run-start term comes first");
         let mut second = tokenizer.token_stream("犬");
+        assert!(second.advance());
+        assert_eq!(second.token().text, "^犬");
         assert!(second.advance());
         assert_eq!(second.token().text, "犬");
         assert!(!second.advance());
