@@ -71,6 +71,14 @@ impl Catalogue {
         Ok(documents.len())
     }
 
+    /// Indexes records that are not in the index yet (a fresh build), faster than `upsert_bibs`.
+    fn add_new_bibs(&self, py: Python<'_>, documents_json: &[u8]) -> PyResult<usize> {
+        let documents: Vec<BibDocument> =
+            serde_json::from_slice(documents_json).map_err(|error| malformed("bib documents", error))?;
+        py.detach(|| self.index.add_new(&documents)).map_err(catalogue_error)?;
+        Ok(documents.len())
+    }
+
     fn delete_bibs(&self, py: Python<'_>, bib_ids: Vec<u64>) -> PyResult<()> {
         let bib_ids: Vec<BibId> = bib_ids.into_iter().map(BibId).collect();
         py.detach(|| self.index.delete(&bib_ids)).map_err(catalogue_error)

@@ -108,6 +108,16 @@ impl CatalogueIndex {
         Ok(())
     }
 
+    /// Adds records known not to be in the index yet (a fresh build): no deletes to record and apply.
+    pub fn add_new(&self, documents: &[BibDocument]) -> Result<(), CatalogueError> {
+        let writer = self.writer.lock();
+        let writer = writer.as_ref().ok_or(CatalogueError::ReadOnly)?;
+        for document in documents {
+            writer.add_document(document.to_index_document(&self.fields))?;
+        }
+        Ok(())
+    }
+
     pub fn delete(&self, bib_ids: &[BibId]) -> Result<(), CatalogueError> {
         let writer = self.writer.lock();
         let writer = writer.as_ref().ok_or(CatalogueError::ReadOnly)?;
