@@ -181,8 +181,48 @@ pub struct Holdings {
     branch_codes: Vec<String>,
     branch_indexes: HashMap<String, BranchIndex>,
     items: HashMap<ItemId, ItemHolding>,
+    /// Barcode labels to copies: counters and self-check machines scan barcodes, not ids.
+    items_by_barcode: HashMap<String, ItemId>,
     items_by_bib: HashMap<BibId, Vec<ItemId>>,
-    masks_by_bib: HashMap<BibId, BibBranchMasks>,
+    masks_by_bib: BibMasks,
+}
+
+/// Record ids are dense (PostgreSQL identities), so the masks live in a vector indexed by id — search
+/// reads them once per matching record, and a vector read is several times cheaper than a hash lookup.
+/// Ids beyond [`DENSE_ID_LIMIT`] (imported with foreign numbering) go to a map.
+#[derive(Debug, Default)]
+struct BibMasks {
+    dense: Vec<BibBranchMasks>,
+    sparse: HashMap<BibId, BibBranchMasks>,
+}
+
+const DENSE_ID_LIMIT: u64 = 1 << 26;
+
+impl BibMasks {
+    fn get(&self, bib_id: BibId) -> BibBranchMasks {
+        if bib_id.0 < DENSE_ID_LIMIT {
+            self.dense.get(bib_id.0 as usize).copied().unwrap_or_default()
+        } else {
+            self.sparse.get(&bib_id).copied().unwrap_or_default()
+        }
+    }
+
+    fn set(&mut self, bib_id: BibId, masks: BibBranchMasks) {
+        if bib_id.0 < DENSE_ID_LIMIT {
+            let index = bib_id.0 as usize;
+            if index >= self.dense.len() {
+                if masks == BibBranchMasks::default() {
+                    return;
+                }
+                self.dense.resize(index + 1, BibBranchMasks::default());
+            }
+            self.dense[index] = masks;
+        } else if masks == BibBranchMasks::default() {
+            self.sparse.remove(&bib_id);
+        } else {
+            self.sparse.insert(bib_id, masks);
+        }
+    }
 }
 
 impl Holdings {
@@ -227,12 +267,20 @@ impl Holdings {
         self.items.get(&item_id)
     }
 
+    /// The copy whose label carries this barcode.
+    pub fn item_by_barcode(&self, barcode: &str) -> Option<&ItemHolding> {
+        self.items_by_barcode.get(barcode).and_then(|item_id| self.items.get(item_id))
+    }
+
     /// Inserts or replaces copies; records whose copies changed get their masks recomputed.
     pub fn upsert_items(&mut self, items: impl IntoIterator<Item = ItemHolding>) -> Result<(), HoldingsError> {
         let mut touched_bibs = Vec::new();
         for item in items {
             self.branch_index_or_register(&item.branch)?;
             if let Some(previous) = self.items.get(&item.item_id) {
+                if previous.barcode != item.barcode && self.items_by_barcode.get(&previous.barcode) == Some(&item.item_id) {
+                    self.items_by_barcode.remove(&previous.barcode);
+                }
                 if previous.bib_id != item.bib_id {
                     let previous_bib = previous.bib_id;
                     if let Some(list) = self.items_by_bib.get_mut(&previous_bib) {
@@ -246,6 +294,7 @@ impl Holdings {
                 list.push(item.item_id);
             }
             touched_bibs.push(item.bib_id);
+            self.items_by_barcode.insert(item.barcode.clone(), item.item_id);
             self.items.insert(item.item_id, item);
         }
         touched_bibs.sort_unstable();
@@ -260,6 +309,9 @@ impl Holdings {
         let mut touched_bibs = Vec::new();
         for item_id in item_ids {
             if let Some(item) = self.items.remove(item_id) {
+                if self.items_by_barcode.get(&item.barcode) == Some(item_id) {
+                    self.items_by_barcode.remove(&item.barcode);
+                }
                 if let Some(list) = self.items_by_bib.get_mut(&item.bib_id) {
                     list.retain(|id| id != item_id);
                 }
@@ -293,18 +345,14 @@ impl Holdings {
                 masks.available_now |= bit;
             }
         }
-        if masks.holding == 0 {
-            self.masks_by_bib.remove(&bib_id);
-            if self.items_by_bib.get(&bib_id).is_some_and(Vec::is_empty) {
-                self.items_by_bib.remove(&bib_id);
-            }
-        } else {
-            self.masks_by_bib.insert(bib_id, masks);
+        if masks.holding == 0 && self.items_by_bib.get(&bib_id).is_some_and(Vec::is_empty) {
+            self.items_by_bib.remove(&bib_id);
         }
+        self.masks_by_bib.set(bib_id, masks);
     }
 
     pub fn masks(&self, bib_id: BibId) -> BibBranchMasks {
-        self.masks_by_bib.get(&bib_id).copied().unwrap_or_default()
+        self.masks_by_bib.get(bib_id)
     }
 
     /// Branch codes set in a mask, in registration order.
@@ -442,6 +490,29 @@ mod tests {
         assert_eq!(holdings.masks(BibId(2)).holding, 1);
         holdings.remove_items(&[ItemId(1)]);
         assert_eq!(holdings.masks(BibId(2)), BibBranchMasks::default());
+    }
+
+    #[test]
+    fn barcodes_follow_relabelling_and_removal() {
+        let mut holdings = Holdings::new();
+        holdings.upsert_items([copy(1, 1, "central")]).unwrap();
+        assert_eq!(holdings.item_by_barcode("000001").map(|item| item.item_id), Some(ItemId(1)));
+        let mut relabelled = copy(1, 1, "central");
+        relabelled.barcode = "X-1".into();
+        holdings.upsert_items([relabelled]).unwrap();
+        assert!(holdings.item_by_barcode("000001").is_none());
+        assert_eq!(holdings.item_by_barcode("X-1").map(|item| item.item_id), Some(ItemId(1)));
+        holdings.remove_items(&[ItemId(1)]);
+        assert!(holdings.item_by_barcode("X-1").is_none());
+    }
+
+    #[test]
+    fn ids_beyond_the_dense_range_work_too() {
+        let mut holdings = Holdings::new();
+        holdings.upsert_items([copy(1, DENSE_ID_LIMIT + 5, "central"), copy(2, 3, "central")]).unwrap();
+        assert_eq!(holdings.masks(BibId(DENSE_ID_LIMIT + 5)).holding, 1);
+        assert_eq!(holdings.masks(BibId(3)).available_now, 1);
+        assert_eq!(holdings.masks(BibId(4)), BibBranchMasks::default());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use parking_lot::RawRwLock;
 use parking_lot::lock_api::ArcRwLockReadGuard;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, Count, FilterCollector, SegmentCollector, TopDocs};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::{Column, ColumnValues, StrColumn};
 use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 use tantivy::schema::Value;
 
@@ -167,11 +167,15 @@ struct FacetTally {
 
 struct FacetSegmentCounter {
     holdings: Arc<HoldingsGuard>,
-    bib_id: Column<u64>,
+    bib_id: Arc<dyn ColumnValues<u64>>,
     year: Column<i64>,
     material_type: Option<StrColumn>,
     ndc_class: Option<StrColumn>,
     language: Option<StrColumn>,
+    // Every record has one value of each of these; their term ordinals are read directly per record.
+    material_type_ord: Option<Arc<dyn ColumnValues<u64>>>,
+    ndc_class_ord: Option<Column<u64>>,
+    language_ord: Option<Arc<dyn ColumnValues<u64>>>,
     material_type_ords: Vec<u64>,
     ndc_class_ords: Vec<u64>,
     language_ords: Vec<u64>,
@@ -181,16 +185,18 @@ struct FacetSegmentCounter {
     unavailable: u64,
 }
 
-fn count_ords(column: &Option<StrColumn>, counts: &mut Vec<u64>, doc: DocId) {
-    if let Some(column) = column {
-        for ord in column.term_ords(doc) {
-            let ord = ord as usize;
-            if ord >= counts.len() {
-                counts.resize(ord + 1, 0);
-            }
-            counts[ord] += 1;
-        }
+fn count_ord(counts: &mut [u64], ord: Option<u64>) {
+    if let Some(count) = ord.and_then(|ord| counts.get_mut(ord as usize)) {
+        *count += 1;
     }
+}
+
+fn ord_counts(column: &Option<StrColumn>) -> Vec<u64> {
+    vec![0; column.as_ref().map_or(0, |column| column.num_terms())]
+}
+
+fn single_ord(column: &Option<StrColumn>) -> Option<Arc<dyn ColumnValues<u64>>> {
+    column.as_ref().map(|column| column.ords().clone().first_or_default_col(u64::MAX))
 }
 
 fn ords_to_values(column: &Option<StrColumn>, counts: Vec<u64>, into: &mut BTreeMap<String, u64>) {
@@ -209,16 +215,22 @@ impl Collector for FacetCounter {
 
     fn for_segment(&self, _segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<FacetSegmentCounter> {
         let fast = reader.fast_fields();
+        let material_type = fast.str(names::MATERIAL_TYPE)?;
+        let ndc_class = fast.str(names::NDC_CLASS)?;
+        let language = fast.str(names::LANGUAGE)?;
         Ok(FacetSegmentCounter {
             holdings: self.holdings.clone(),
-            bib_id: fast.u64(names::BIB_ID)?,
+            bib_id: fast.u64(names::BIB_ID)?.first_or_default_col(0),
             year: fast.i64(names::YEAR)?,
-            material_type: fast.str(names::MATERIAL_TYPE)?,
-            ndc_class: fast.str(names::NDC_CLASS)?,
-            language: fast.str(names::LANGUAGE)?,
-            material_type_ords: Vec::new(),
-            ndc_class_ords: Vec::new(),
-            language_ords: Vec::new(),
+            material_type_ord: single_ord(&material_type),
+            ndc_class_ord: ndc_class.as_ref().map(|column| column.ords().clone()),
+            language_ord: single_ord(&language),
+            material_type_ords: ord_counts(&material_type),
+            ndc_class_ords: ord_counts(&ndc_class),
+            language_ords: ord_counts(&language),
+            material_type,
+            ndc_class,
+            language,
             decade: BTreeMap::new(),
             branch: vec![0; self.holdings.branch_codes().len()],
             available: 0,
@@ -259,13 +271,13 @@ impl SegmentCollector for FacetSegmentCounter {
     type Fruit = FacetTally;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        count_ords(&self.material_type, &mut self.material_type_ords, doc);
-        count_ords(&self.ndc_class, &mut self.ndc_class_ords, doc);
-        count_ords(&self.language, &mut self.language_ords, doc);
+        count_ord(&mut self.material_type_ords, self.material_type_ord.as_ref().map(|column| column.get_val(doc)));
+        count_ord(&mut self.ndc_class_ords, self.ndc_class_ord.as_ref().and_then(|column| column.first(doc)));
+        count_ord(&mut self.language_ords, self.language_ord.as_ref().map(|column| column.get_val(doc)));
         if let Some(year) = self.year.first(doc) {
             *self.decade.entry(year.div_euclid(10) * 10).or_default() += 1;
         }
-        let masks = self.bib_id.first(doc).map(|id| self.holdings.masks(BibId(id))).unwrap_or_default();
+        let masks = self.holdings.masks(BibId(self.bib_id.get_val(doc)));
         let mut holding = masks.holding;
         while holding != 0 {
             let index = holding.trailing_zeros() as usize;
