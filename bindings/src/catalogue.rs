@@ -23,6 +23,13 @@ fn new_holdings() -> Arc<RwLock<Holdings>> {
     Arc::new(RwLock::new(Holdings::new()))
 }
 
+impl Catalogue {
+    /// The holdings this catalogue joins at search time, for the circulation engine to share.
+    pub(crate) fn holdings(&self) -> Arc<RwLock<Holdings>> {
+        self.index.holdings().clone()
+    }
+}
+
 #[pymethods]
 impl Catalogue {
     /// A catalogue held in memory only (tests and benchmarks).

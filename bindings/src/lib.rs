@@ -4,6 +4,7 @@
 //! works.
 
 mod catalogue;
+mod circulation;
 mod errors;
 
 use pyo3::prelude::*;
@@ -13,5 +14,6 @@ fn _engine(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", shoka_engine::version())?;
     errors::register(module)?;
     module.add_class::<catalogue::Catalogue>()?;
+    module.add_class::<circulation::Circulation>()?;
     Ok(())
 }

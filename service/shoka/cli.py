@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 import time
@@ -159,6 +160,24 @@ def command_reindex(settings: Settings, _arguments: argparse.Namespace) -> None:
           f"into {report.generation.name}; search switched to it")
 
 
+def command_check(settings: Settings, arguments: argparse.Namespace) -> None:
+    from shoka.circulation.consistency import run_check
+
+    report = run_check(resolve_database_url(settings), timeout_seconds=arguments.timeout)
+    if not report["live_replicas"]:
+        raise CommandFailed("no running engine replica answered: is `shoka serve` running on this database?")
+    drifted = {replica: answer for replica, answer in report["answers"].items() if answer[1]}
+    for replica, (applied_seq, differences) in sorted(report["answers"].items()):
+        state = "clean" if not differences else f"{len(differences)} differences"
+        print(f"{replica}: applied up to outbox event {applied_seq}: {state}")
+        for difference in differences[:50]:
+            print(f"  {json.dumps(difference, ensure_ascii=False)}")
+    if report["silent"]:
+        raise CommandFailed(f"no answer from {', '.join(report['silent'])} within {arguments.timeout:.0f} s")
+    if drifted:
+        raise CommandFailed(f"{len(drifted)} of {len(report['answers'])} replicas differ from the database")
+
+
 def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -201,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("reindex", help="rebuild the search index from PostgreSQL and swap it in") \
         .set_defaults(handler=command_reindex)
+    check = commands.add_parser("check", help="compare every running engine replica's loan state with the database")
+    check.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the replicas (default 30)")
+    check.set_defaults(handler=command_check)
 
     add_peer_commands(commands)
 

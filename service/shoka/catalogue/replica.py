@@ -3,7 +3,8 @@ process that holds the index writer) keeping the index current from the outbox.
 
 At start the process opens the current index generation — building the first one if there is none, under
 the build lock so that two workers starting together build it once — and loads every copy's state. Then it
-follows the outbox: changed copies, loans, holds and transits update the holdings at once in every process;
+follows the outbox: changed copies update the holdings at once in every process (their loan state is the
+circulation replica's, which shares the holdings);
 changed records are re-indexed by the writer process and picked up by the others within a reload interval.
 If the writer process dies, another takes the writer over and catches up from the index's last commit.
 """
@@ -24,7 +25,8 @@ from shoka.replica.outbox import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
-ITEM_TOPICS = frozenset({"item", "loan", "hold", "transit"})
+# Copies' facts; their loan state (loans, holds, transits) is the circulation engine's to follow.
+ITEM_TOPICS = frozenset({"item"})
 
 
 def build_new_generation(connection: psycopg.Connection, folder: IndexFolder, progress=None) -> Path:
@@ -83,8 +85,7 @@ class CatalogueReplica:
             connection = self._database()
             if any(event.topic == "service_point" for event in events):
                 index_sync.register_branches(connection, catalogue)
-            item_ids = sorted({event.entity_id if event.topic == "item" else event.payload.get("item_id")
-                               for event in events if event.topic in ITEM_TOPICS} - {None})
+            item_ids = sorted({event.entity_id for event in events if event.topic in ITEM_TOPICS})
             if item_ids:
                 index_sync.refresh_items(connection, catalogue, item_ids)
             bib_ids = sorted({event.entity_id for event in events if event.topic == "bib"})

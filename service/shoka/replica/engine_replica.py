@@ -11,14 +11,20 @@ import asyncio
 import logging
 from pathlib import Path
 
+import psycopg
+
 from shoka import _engine
-from shoka._engine import Catalogue
+from shoka.circulation import consistency
+from shoka._engine import Catalogue, Circulation
 from shoka.catalogue.replica import CatalogueReplica
+from shoka.circulation.replica import CaughtUpSignal, CirculationReplica
 from shoka.replica.outbox import OutboxFollower
 
 LAG_LIMIT_SECONDS = 10.0
 # How often a process picks up the index writer's commits and checks for a new index generation.
 MAINTENANCE_INTERVAL_SECONDS = 0.25
+# The replica announces itself (for `shoka check`) every this many maintenance ticks.
+HEARTBEAT_TICKS = 20
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +33,15 @@ class EngineReplica:
     def __init__(self, database_url: str, index_root: Path) -> None:
         self.engine_version: str = _engine.__version__
         self.catalogue_replica = CatalogueReplica(database_url, index_root)
-        self.follower = OutboxFollower(database_url, [self.catalogue_replica])
+        self.circulation_replica = CirculationReplica(database_url, self.catalogue_replica)
+        self.caught_up = CaughtUpSignal()
+        self.follower = OutboxFollower(database_url, [self.catalogue_replica, self.circulation_replica],
+                                       on_caught_up=self.caught_up.advance)
         self._maintenance: asyncio.Task | None = None
         self._started = False
+        self.database_url = database_url
+        self.replica_id = consistency.new_replica_id()
+        self._last_check_id = 0
 
     @property
     def catalogue(self) -> Catalogue:
@@ -37,25 +49,89 @@ class EngineReplica:
         assert catalogue is not None, "the replica has started"
         return catalogue
 
+    @property
+    def circulation(self) -> Circulation:
+        engine = self.circulation_replica.engine
+        assert engine is not None, "the replica has started"
+        return engine
+
+    async def wait_until_current(self, seq: int, timeout_seconds: float = 2.0) -> None:
+        """Returns once every outbox event up to `seq` is applied here (see CirculationReplica)."""
+        if self.caught_up.applied_seq >= seq:
+            return
+        self.follower.request_catch_up()
+        await self.caught_up.wait_for(seq, timeout_seconds)
+
     async def start(self) -> None:
+        def last_check() -> int:
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                return connection.execute("SELECT coalesce(max(id), 0) FROM replica_check").fetchone()[0]
+
         await asyncio.to_thread(self.follower.rebuild)
+        await self.caught_up.advance(self.follower.last_seq)
+        self._last_check_id = await asyncio.to_thread(last_check)
         self.follower.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="catalogue-maintenance")
         self._started = True
 
     async def _maintain(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(MAINTENANCE_INTERVAL_SECONDS)
+            ticks += 1
             try:
                 await asyncio.to_thread(self.catalogue_replica.maintain)
+                if ticks % HEARTBEAT_TICKS == 1:
+                    await asyncio.to_thread(self._heartbeat)
+                await self._answer_checks()
             except Exception:
-                logger.exception("catalogue maintenance failed; retrying")
+                logger.exception("engine maintenance failed; retrying")
+
+    def _heartbeat(self) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            consistency.heartbeat(connection, self.replica_id, self.follower.last_seq)
+
+    async def _answer_checks(self) -> None:
+        """Answers `shoka check` requests made since this replica started (see circulation/consistency.py)."""
+        def pending() -> list[int]:
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                return [row[0] for row in connection.execute(
+                    """SELECT c.id FROM replica_check c WHERE c.id > %s AND NOT EXISTS (
+                           SELECT 1 FROM replica_check_result r WHERE r.check_id = c.id AND r.replica_id = %s)
+                       ORDER BY c.id""", [self._last_check_id, self.replica_id])]
+
+        for check_id in await asyncio.to_thread(pending):
+            first = await self._compare()
+            second = await self._compare() if first[1] else first
+            differences = consistency.persistent(first[1], second[1]) if first[1] else []
+
+            def answer() -> None:
+                with psycopg.connect(self.database_url, autocommit=True) as connection:
+                    consistency.answer_check(connection, check_id, self.replica_id, second[0], differences)
+
+            await asyncio.to_thread(answer)
+            self._last_check_id = check_id
+
+    async def _compare(self) -> tuple[int, list[dict]]:
+        seq, state = await asyncio.to_thread(consistency.read_snapshot, self.database_url)
+        await self.wait_until_current(seq, timeout_seconds=10.0)
+        return seq, await asyncio.to_thread(consistency.differences_from, self.circulation, state)
 
     async def stop(self) -> None:
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.follower.stop()
         await asyncio.to_thread(self.catalogue_replica.close)
+        await asyncio.to_thread(self.circulation_replica.close)
+
+        def forget() -> None:
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                consistency.forget(connection, self.replica_id)
+
+        try:
+            await asyncio.to_thread(forget)
+        except psycopg.Error:
+            logger.warning("could not remove this replica's registration")
 
     def health(self) -> str:
         if not self._started:

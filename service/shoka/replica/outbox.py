@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -50,9 +50,11 @@ async def read_batch(connection: psycopg.AsyncConnection, after_seq: int) -> lis
 class OutboxFollower:
     """Rebuilds its consumers at start, then follows the outbox until stopped."""
 
-    def __init__(self, database_url: str, consumers: Sequence[OutboxConsumer]) -> None:
+    def __init__(self, database_url: str, consumers: Sequence[OutboxConsumer],
+                 on_caught_up: Callable[[int], Awaitable[None]] | None = None) -> None:
         self.database_url = database_url
         self.consumers = list(consumers)
+        self.on_caught_up = on_caught_up
         self.last_seq = 0
         self.events_applied = 0
         self.last_caught_up_monotonic = 0.0
@@ -87,7 +89,13 @@ class OutboxFollower:
                 break
         self.events_applied += applied
         self.last_caught_up_monotonic = time.monotonic()
+        if self.on_caught_up is not None:
+            await self.on_caught_up(self.last_seq)
         return applied
+
+    def request_catch_up(self) -> None:
+        """Wakes the follower now (a request waits for it), instead of at the next notification."""
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._follow(), name="outbox-follower")

@@ -1,0 +1,311 @@
+"""The counter: checkout, checkin and renewal, each one PostgreSQL transaction.
+
+Every use case follows the same steps:
+1. lock the rows the decision depends on, in one order everywhere (record, copy, patron) so that two desks
+   never deadlock and two checkouts of one copy take turns;
+2. wait until this process's engine has applied every change committed before the locks were taken, so the
+   engine decides on current state (limits, blocks, hold queues);
+3. ask the engine; a refusal rolls back and becomes a 404/409/422 with a Japanese message;
+4. write the change, an operation-log entry and the outbox events (last, just before COMMIT);
+5. after COMMIT, apply the same events here at once, so the next scan at this desk sees them.
+The partial unique index on open loans remains the last guard: a second open loan cannot be committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from psycopg import AsyncConnection, AsyncCursor, errors
+from psycopg.types.json import Jsonb
+
+from shoka.audit import Actor, record_operation
+from shoka.circulation.decisions import CirculationRefused, decide
+from shoka.circulation.engine_state import HOLD_SELECT, hold_state
+from shoka.errors import Conflict, NotFound
+
+
+class CheckoutResult(msgspec.Struct, frozen=True):
+    loan_id: int
+    due_date: dt.date
+    item: str
+    title: str
+    patron: str
+    fulfilled_hold: int | None
+    warnings: list[str]
+
+
+class CheckinResult(msgspec.Struct, frozen=True):
+    status: str  # shelve | transit_home | hold_ready | hold_transit
+    item: str
+    title: str
+    branch: str
+    hold: dict | None = None
+    transit_to: str | None = None
+    returned_loan: int | None = None
+    warnings: list[str] = []
+
+
+class RenewalResult(msgspec.Struct, frozen=True):
+    loan_id: int
+    due_date: dt.date
+    item: str
+    renewals: int
+
+
+class Changes:
+    """What one transaction changed: outbox entries, each with the engine event that applies it here."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, int, dict, dict | None]] = []
+        self.engine_events: list[dict] = []
+
+    def add(self, topic: str, entity_id: int, payload: dict, engine_event: dict | None) -> None:
+        self.entries.append((topic, entity_id, payload, engine_event))
+
+    async def append_to_outbox(self, cursor: AsyncCursor) -> None:
+        """The transaction's last statement (the outbox lock is held until COMMIT). Each engine event gets
+        the seq of its own outbox event, so two changes of one copy in one transaction apply in order."""
+        if not self.entries:
+            return
+        await cursor.execute(
+            "INSERT INTO outbox_event (topic, entity_id, payload) "
+            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::jsonb[]) RETURNING seq",
+            [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
+             [Jsonb(entry[2]) for entry in self.entries]])
+        seqs = sorted(row[0] for row in await cursor.fetchall())  # identities follow the unnest order
+        self.engine_events = [{**event, "seq": seq} for (_, _, _, event), seq in zip(self.entries, seqs)
+                              if event is not None]
+
+
+async def current_seq(cursor: AsyncCursor) -> int:
+    await cursor.execute("SELECT coalesce(max(seq), 0) FROM outbox_event")
+    return (await cursor.fetchone())[0]
+
+
+async def lock_item(cursor: AsyncCursor, barcode: str) -> tuple[int, int, str]:
+    """Locks the copy's record, then the copy; returns (item id, bib id, title)."""
+    await cursor.execute(
+        "SELECT b.id, b.title FROM bib b JOIN item i ON i.bib_id = b.id WHERE i.barcode = %s FOR NO KEY UPDATE OF b",
+        [barcode])
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"資料番号 {barcode} の資料は登録されていません。", code="unknown_item")
+    bib_id, title = row
+    await cursor.execute("SELECT id FROM item WHERE barcode = %s FOR UPDATE", [barcode])
+    return (await cursor.fetchone())[0], bib_id, title
+
+
+async def lock_patron(cursor: AsyncCursor, card: str) -> tuple[int, str, str, bool]:
+    """Locks the patron; returns (patron id, category, age band, keeps reading record)."""
+    await cursor.execute(
+        "SELECT id, category, age_band, keeps_reading_record FROM patron WHERE card = %s FOR UPDATE", [card])
+    row = await cursor.fetchone()
+    if row is None:
+        await cursor.execute("SELECT 1 FROM patron_card_history WHERE card = %s", [card])
+        if await cursor.fetchone():
+            raise CirculationRefused({"code": "card_replaced", "message_ja":
+                                      "この利用カードは再発行により無効です。新しいカードをお使いください。",
+                                      "message_en": "This card was replaced; use the new card."})
+        raise NotFound(f"利用者番号 {card} の利用者は登録されていません。", code="unknown_patron")
+    return row
+
+
+async def branch_id(cursor: AsyncCursor, code: str) -> int:
+    await cursor.execute("SELECT id FROM service_point WHERE code = %s", [code])
+    row = await cursor.fetchone()
+    if row is None:
+        raise NotFound(f"unknown branch {code!r}", code="unknown_branch")
+    return row[0]
+
+
+async def earlier_answer(cursor: AsyncCursor, request_id: str | None, operation: str) -> dict | None:
+    """The stored answer of a request already carried out under this id (callers hold the copy's lock)."""
+    if request_id is None:
+        return None
+    await cursor.execute("SELECT operation, response FROM idempotent_request WHERE request_id = %s",
+                         [request_id])
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    if row[0] != operation:
+        raise Conflict(f"request_id {request_id} was already used for {row[0]}", code="request_id_reused")
+    return row[1]
+
+
+async def remember_answer(cursor: AsyncCursor, request_id: str | None, operation: str, answer: msgspec.Struct) -> None:
+    if request_id is not None:
+        await cursor.execute("INSERT INTO idempotent_request (request_id, operation, response) VALUES (%s, %s, %s)",
+                             [request_id, operation, Jsonb(msgspec.to_builtins(answer))])
+
+
+def _warnings(decision: dict) -> list[str]:
+    return [warning.get("message_ja", "") for warning in decision.get("warnings", [])]
+
+
+async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: str, branch: str, today: dt.date,
+                   now: dt.datetime, actor: Actor, staff_override: bool = False,
+                   request_id: str | None = None) -> CheckoutResult:
+    engine = replica.circulation
+    changes = Changes()
+    async with connection.transaction(), connection.cursor() as cursor:
+        item_id, bib_id, title = await lock_item(cursor, barcode)
+        if (answer := await earlier_answer(cursor, request_id, "checkout")) is not None:
+            return msgspec.convert(answer, CheckoutResult)
+        patron_id, category, age_band, _keeps = await lock_patron(cursor, card)
+        await replica.wait_until_current(await current_seq(cursor))
+        decision = await decide(engine, "decide_checkout", {
+            "patron_id": patron_id, "item_id": item_id, "branch": branch, "today": today.isoformat(),
+            "staff_override": staff_override})
+        branch_point = await branch_id(cursor, branch)
+        await cursor.execute("SELECT ndc FROM bib WHERE id = %s", [bib_id])
+        ndc = (await cursor.fetchone())[0]
+        try:
+            await cursor.execute(
+                """INSERT INTO loan (item_id, patron_id, service_point_id, checked_out_at, due_on, patron_category,
+                                     patron_age_band, material_type, ndc_class)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                [item_id, patron_id, branch_point, now, decision["due_on"], category, age_band,
+                 decision["material_type"], ndc[:3] if ndc else None])
+        except errors.UniqueViolation:
+            raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
+        loan_id = (await cursor.fetchone())[0]
+        if decision.get("closes_transit"):
+            await _close_transit(cursor, item_id, now, changes)
+        changes.add("loan", loan_id, {"item_id": item_id}, {
+            "kind": "loan_opened", "loan_id": loan_id, "item_id": item_id, "patron_id": patron_id, "branch": branch,
+            "due_on": decision["due_on"], "renewals": 0})
+        fulfilled = decision.get("fulfils_hold")
+        if fulfilled is not None:
+            await cursor.execute("UPDATE hold SET status = 'fulfilled', closed_at = %s WHERE id = %s", [now, fulfilled])
+            changes.add("hold", fulfilled, {"item_id": item_id}, {"kind": "hold_closed", "hold_id": fulfilled})
+        await record_operation(cursor, actor, "circulation.checkout", "loan", loan_id,
+                               {"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
+                                "fulfils_hold": fulfilled, "override": staff_override})
+        result = CheckoutResult(loan_id=loan_id, due_date=dt.date.fromisoformat(decision["due_on"]), item=barcode,
+                                title=title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision))
+        await remember_answer(cursor, request_id, "checkout", result)
+        await changes.append_to_outbox(cursor)
+    replica.circulation_replica.apply_local(changes.engine_events)
+    return result
+
+
+async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: str, today: dt.date,
+                now: dt.datetime, actor: Actor, patron_id: int | None = None,
+                request_id: str | None = None) -> RenewalResult:
+    engine = replica.circulation
+    changes = Changes()
+    async with connection.transaction(), connection.cursor() as cursor:
+        item_id, _bib_id, _title = await lock_item(cursor, barcode)
+        if (answer := await earlier_answer(cursor, request_id, "renew")) is not None:
+            return msgspec.convert(answer, RenewalResult)
+        await replica.wait_until_current(await current_seq(cursor))
+        request: dict = {"item_id": item_id, "branch": branch, "today": today.isoformat()}
+        if patron_id is not None:
+            request["patron_id"] = patron_id
+        decision = await decide(engine, "decide_renewal", request)
+        await cursor.execute(
+            """UPDATE loan l SET due_on = %s, renewals = %s FROM service_point sp
+               WHERE l.id = %s AND l.returned_at IS NULL AND sp.id = l.service_point_id RETURNING sp.code""",
+            [decision["due_on"], decision["renewals"], decision["loan_id"]])
+        row = await cursor.fetchone()
+        if row is None:
+            raise Conflict("この資料は貸出中ではありません。", code="not_on_loan")
+        changes.add("loan", decision["loan_id"], {"item_id": item_id}, {
+            "kind": "loan_opened", "loan_id": decision["loan_id"], "item_id": item_id,
+            "patron_id": decision["patron_id"], "branch": row[0], "due_on": decision["due_on"],
+            "renewals": decision["renewals"]})
+        await record_operation(cursor, actor, "circulation.renew", "loan", decision["loan_id"],
+                               {"item": barcode, "due_on": decision["due_on"], "renewals": decision["renewals"]})
+        result = RenewalResult(loan_id=decision["loan_id"], due_date=dt.date.fromisoformat(decision["due_on"]),
+                               item=barcode, renewals=decision["renewals"])
+        await remember_answer(cursor, request_id, "renew", result)
+        await changes.append_to_outbox(cursor)
+    replica.circulation_replica.apply_local(changes.engine_events)
+    return result
+
+
+async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch: str, today: dt.date,
+                  now: dt.datetime, actor: Actor, request_id: str | None = None) -> CheckinResult:
+    engine = replica.circulation
+    changes = Changes()
+    async with connection.transaction(), connection.cursor() as cursor:
+        item_id, _bib_id, title = await lock_item(cursor, barcode)
+        if (answer := await earlier_answer(cursor, request_id, "checkin")) is not None:
+            return msgspec.convert(answer, CheckinResult)
+        await replica.wait_until_current(await current_seq(cursor))
+        decision = await decide(engine, "decide_checkin", {"item_id": item_id, "branch": branch,
+                                                           "today": today.isoformat()})
+        branch_point = await branch_id(cursor, branch)
+        loan_id = decision.get("closes_loan")
+        if loan_id is not None:
+            # The link to the borrower is cut on return unless they keep a reading record (読書記録).
+            await cursor.execute(
+                """UPDATE loan l SET returned_at = %s, return_service_point_id = %s,
+                          patron_id = CASE WHEN p.keeps_reading_record THEN l.patron_id END
+                   FROM patron p WHERE l.id = %s AND p.id = l.patron_id AND l.returned_at IS NULL""",
+                [now, branch_point, loan_id])
+            changes.add("loan", loan_id, {"item_id": item_id},
+                        {"kind": "loan_closed", "loan_id": loan_id, "item_id": item_id})
+        if decision.get("closes_transit"):
+            await _close_transit(cursor, item_id, now, changes)
+        outcome = decision["outcome"]
+        hold, transit_to = await carry_out(cursor, outcome, item_id, branch, branch_point, now, changes)
+        await record_operation(cursor, actor, "circulation.checkin", "item", item_id,
+                               {"item": barcode, "branch": branch, "loan_id": loan_id, "outcome": outcome["kind"],
+                                "hold_id": (hold or {}).get("hold_id")})
+        result = CheckinResult(status=outcome["kind"], item=barcode, title=title, branch=branch, hold=hold,
+                               transit_to=transit_to, returned_loan=loan_id, warnings=_warnings(decision))
+        await remember_answer(cursor, request_id, "checkin", result)
+        await changes.append_to_outbox(cursor)
+    replica.circulation_replica.apply_local(changes.engine_events)
+    return result
+
+
+async def carry_out(cursor: AsyncCursor, outcome: dict, item_id: int, branch: str, branch_point: int,
+                    now: dt.datetime, changes: Changes) -> tuple[dict | None, str | None]:
+    """Writes what a returned or released copy leads to: shelve, go home, or be set aside for a hold."""
+    kind = outcome["kind"]
+    if kind == "shelve":
+        return None, None
+    if kind == "transit_home":
+        await _open_transit(cursor, item_id, branch_point, outcome["to_branch"], "return_home", None, now, changes)
+        return None, outcome["to_branch"]
+    hold_id = outcome["hold_id"]
+    if kind == "hold_ready":
+        await cursor.execute(
+            "UPDATE hold SET status = 'ready', trapped_item_id = %s, ready_at = %s, pickup_by = %s WHERE id = %s "
+            "RETURNING patron_id", [item_id, now, outcome["pickup_by"], hold_id])
+        patron_id = (await cursor.fetchone())[0]
+        changes.add("hold", hold_id, {"item_id": item_id}, await hold_event(cursor, hold_id))
+        return {"hold_id": hold_id, "patron_id": patron_id, "pickup_branch": branch,
+                "pickup_by": outcome["pickup_by"]}, None
+    await cursor.execute("UPDATE hold SET status = 'in_transit', trapped_item_id = %s WHERE id = %s RETURNING patron_id",
+                         [item_id, hold_id])
+    patron_id = (await cursor.fetchone())[0]
+    changes.add("hold", hold_id, {"item_id": item_id}, await hold_event(cursor, hold_id))
+    await _open_transit(cursor, item_id, branch_point, outcome["to_branch"], "hold", hold_id, now, changes)
+    return {"hold_id": hold_id, "patron_id": patron_id, "pickup_branch": outcome["to_branch"]}, outcome["to_branch"]
+
+
+async def _close_transit(cursor: AsyncCursor, item_id: int, now: dt.datetime, changes: Changes) -> None:
+    await cursor.execute("UPDATE transit SET received_at = %s WHERE item_id = %s AND received_at IS NULL RETURNING id",
+                         [now, item_id])
+    for (transit_id,) in await cursor.fetchall():
+        changes.add("transit", transit_id, {"item_id": item_id}, {"kind": "transit_closed", "item_id": item_id})
+
+
+async def _open_transit(cursor: AsyncCursor, item_id: int, from_point: int, to_branch: str, reason: str,
+                        hold_id: int | None, now: dt.datetime, changes: Changes) -> None:
+    to_point = await branch_id(cursor, to_branch)
+    await cursor.execute(
+        """INSERT INTO transit (item_id, from_service_point_id, to_service_point_id, reason, hold_id, sent_at)
+           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""", [item_id, from_point, to_point, reason, hold_id, now])
+    transit_id = (await cursor.fetchone())[0]
+    changes.add("transit", transit_id, {"item_id": item_id},
+                {"kind": "transit_opened", "item_id": item_id, "to_branch": to_branch, "for_hold": hold_id})
+
+
+async def hold_event(cursor: AsyncCursor, hold_id: int) -> dict:
+    await cursor.execute(HOLD_SELECT + " WHERE h.id = %s", [hold_id])
+    return {"kind": "hold_upserted", **hold_state(await cursor.fetchone())}

@@ -1,0 +1,149 @@
+"""The counter API through the real server: checkout, renew, checkin, holds, refusals, roles, privacy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import httpx
+
+
+def test_checkout_renew_checkin_round_trip(library):
+    card = library.free_patron()
+    (barcode, bib_id), = library.free_items(1)
+    response = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "branch": "central"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["loan_id"] > 0 and dt.date.fromisoformat(body["due_date"]) > dt.date.today()
+    item = library.get(f"/api/v1/items/{barcode}", role=None).json()
+    assert item["status"] == "on_loan" and item["label"] == "貸出中" and item["due_date"] == body["due_date"]
+    loans = library.get(f"/api/v1/patrons/{card}/loans").json()
+    assert any(loan["item"] == barcode for loan in loans)
+    again = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "branch": "central"})
+    assert again.status_code == 409 and again.json()["code"] == "already_on_loan_to_patron"
+    renewed = library.post("/api/v1/circulation/renew", {"item": barcode, "branch": "central"})
+    assert renewed.status_code == 200 and renewed.json()["due_date"] >= body["due_date"]
+    returned = library.post("/api/v1/circulation/checkin", {"item": barcode, "branch": "central"})
+    assert returned.status_code == 200 and returned.json()["status"] == "shelve"
+    assert library.get(f"/api/v1/items/{barcode}", role=None).json()["status"] == "available"
+
+
+def test_return_anonymises_the_loan_unless_the_patron_keeps_a_reading_record(library):
+    card = library.free_patron()
+    (barcode, _), = library.free_items(1)
+    loan_id = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode}).json()["loan_id"]
+    library.post("/api/v1/circulation/checkin", {"item": barcode})
+    patron_id, category = library.query("SELECT patron_id, patron_category FROM loan WHERE id = %s", loan_id)[0]
+    keeps = library.query("SELECT keeps_reading_record FROM patron WHERE card = %s", card)[0][0]
+    assert (patron_id is not None) == keeps and category
+
+
+def test_refusals_name_the_reason_in_japanese(library):
+    (barcode, _), = library.free_items(1)
+    unknown = library.post("/api/v1/circulation/checkout", {"patron": "0000000000", "item": barcode})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_patron"
+    expired = library.query("SELECT card FROM patron WHERE expires_on < current_date AND status = 'active' LIMIT 1")
+    if expired:
+        refused = library.post("/api/v1/circulation/checkout", {"patron": expired[0][0], "item": barcode})
+        assert refused.status_code == 422 and refused.json()["code"] == "card_expired"
+        assert "有効期限" in refused.json()["message"]
+    overdue = library.query("""SELECT p.card FROM patron p JOIN loan l ON l.patron_id = p.id
+                               WHERE l.returned_at IS NULL AND l.due_on < current_date AND p.status = 'active'
+                               AND p.expires_on > current_date LIMIT 1""")
+    if overdue:
+        refused = library.post("/api/v1/circulation/checkout", {"patron": overdue[0][0], "item": barcode})
+        assert refused.status_code == 422 and refused.json()["code"] == "overdue_block"
+    reference = library.query("SELECT barcode FROM item WHERE loan_policy = 'in_library_only' AND status = 'available' "
+                              "LIMIT 1")
+    if reference:
+        refused = library.post("/api/v1/circulation/checkout", {"patron": library.free_patron(), "item": reference[0][0]})
+        assert refused.status_code == 422 and refused.json()["code"] in {"in_library_only", "not_loanable"}
+    malformed = library.post("/api/v1/circulation/checkout", {"patron": "x"})
+    assert malformed.status_code == 400 and "item" in malformed.json()["message"]
+
+
+def test_a_returned_copy_is_trapped_for_the_first_hold_and_fulfils_it(library):
+    borrower = library.free_patron()
+    waiting = library.free_patron(exclude={borrower})
+    (barcode, bib_id), = library.free_items(1, branch="gyotoku")
+    copies = library.query("SELECT count(*) FROM item WHERE bib_id = %s", bib_id)[0][0]
+    assert library.post("/api/v1/circulation/checkout",
+                        {"patron": borrower, "item": barcode, "branch": "gyotoku"}).status_code == 201
+    # Other copies of the title, if any, go out too, so the hold has to wait for this one.
+    for (other,) in library.query("SELECT barcode FROM item WHERE bib_id = %s AND barcode <> %s", bib_id, barcode):
+        library.post("/api/v1/circulation/checkout", {"patron": borrower, "item": other, "branch": "gyotoku",
+                                                      "override": True})
+    hold = library.post("/api/v1/holds", {"patron": waiting, "bib_id": bib_id, "pickup_branch": "central"})
+    assert hold.status_code == 201, hold.text
+    renewal = library.post("/api/v1/circulation/renew", {"item": barcode, "branch": "gyotoku"})
+    assert renewal.status_code == 409 and renewal.json()["code"] == "renewal_blocked_by_hold"
+    returned = library.post("/api/v1/circulation/checkin", {"item": barcode, "branch": "gyotoku"}).json()
+    assert returned["status"] == "hold_transit" and returned["transit_to"] == "central"
+    arrived = library.post("/api/v1/circulation/checkin", {"item": barcode, "branch": "central"}).json()
+    assert arrived["status"] == "hold_ready" and arrived["hold"]["hold_id"] == hold.json()["hold_id"]
+    shelf = library.get(f"/api/v1/items/{barcode}", role=None).json()
+    assert shelf["label"] == "予約中"
+    stranger = library.free_patron(exclude={borrower, waiting})
+    taken = library.post("/api/v1/circulation/checkout", {"patron": stranger, "item": barcode, "branch": "central"})
+    assert taken.status_code == 409 and taken.json()["code"] == "on_hold_for_another"
+    picked_up = library.post("/api/v1/circulation/checkout", {"patron": waiting, "item": barcode, "branch": "central"})
+    assert picked_up.status_code == 201 and picked_up.json()["fulfilled_hold"] == hold.json()["hold_id"]
+    status = library.query("SELECT status FROM hold WHERE id = %s", hold.json()["hold_id"])[0][0]
+    assert status == "fulfilled" and copies >= 1
+
+
+def test_holds_can_be_cancelled_and_moved_and_show_in_pick_lists(library):
+    patron = library.free_patron()
+    (barcode, bib_id), = library.free_items(1, branch="central")
+    placed = library.post("/api/v1/holds", {"patron": patron, "bib_id": bib_id, "pickup_branch": "gyotoku"})
+    assert placed.status_code == 201, placed.text
+    hold_id = placed.json()["hold_id"]
+    assert placed.json()["pick_from"] is not None
+    picks = library.get("/api/v1/branches/central/pick-list").json()
+    assert any(entry["hold_id"] == hold_id for entry in picks)
+    twice = library.post("/api/v1/holds", {"patron": patron, "bib_id": bib_id, "pickup_branch": "gyotoku"})
+    assert twice.status_code == 409 and twice.json()["code"] == "hold_exists"
+    moved = httpx.patch(f"{library.server.base_url}/api/v1/holds/{hold_id}", json={"pickup_branch": "central"},
+                        headers=library.token("librarian"))
+    assert moved.status_code == 200
+    cancelled = httpx.delete(f"{library.server.base_url}/api/v1/holds/{hold_id}", headers=library.token("librarian"))
+    assert cancelled.status_code == 200
+    assert library.query("SELECT status FROM hold WHERE id = %s", hold_id)[0][0] == "cancelled"
+
+
+def test_roles_and_branch_scopes_are_enforced(library):
+    card = library.free_patron()
+    (barcode, _), = library.free_items(1, branch="gyotoku")
+    stats = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode}, role="stats")
+    assert stats.status_code == 403
+    anonymous = httpx.post(f"{library.server.base_url}/api/v1/circulation/checkout", json={"patron": card, "item": barcode})
+    assert anonymous.status_code == 401
+    elsewhere = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "branch": "gyotoku"},
+                             role="counter", username="counter")
+    assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "branch_not_allowed"
+    at_home = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode},
+                           role="counter", username="counter-gyotoku")
+    assert at_home.status_code == 201
+    loans = library.get(f"/api/v1/patrons/{card}/loans", role="stats")
+    assert loans.status_code == 403
+
+
+def test_a_retried_request_gets_the_same_answer(library):
+    card = library.free_patron()
+    (barcode, _), = library.free_items(1)
+    request_id = uuid.uuid4().hex
+    first = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "request_id": request_id})
+    second = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "request_id": request_id})
+    assert first.status_code == second.status_code == 201 and first.json() == second.json()
+    assert library.query("SELECT count(*) FROM loan WHERE item_id = (SELECT id FROM item WHERE barcode = %s) "
+                         "AND returned_at IS NULL", barcode)[0][0] == 1
+
+
+def test_circulation_is_in_the_operation_log(library):
+    card = library.free_patron()
+    (barcode, _), = library.free_items(1)
+    library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode})
+    library.post("/api/v1/circulation/checkin", {"item": barcode})
+    actions = {row[0] for row in library.query(
+        "SELECT action FROM operation_log WHERE detail->>'item' = %s", barcode)}
+    assert {"circulation.checkout", "circulation.checkin"} <= actions
