@@ -3,7 +3,9 @@ pools, the token service and the engine replica of this process."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -39,6 +41,25 @@ API_ROUTES = [health, issue_token, staff_self, operation_log, list_service_point
 ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *OPAC_ROUTES, *SRU_ROUTES, *FEDERATION_ROUTES]
 
 
+# How often ready holds past their pickup date are expired (SHOKA_HOLD_EXPIRY_SECONDS; tests shorten it).
+HOLD_EXPIRY_INTERVAL_SECONDS = float(os.environ.get("SHOKA_HOLD_EXPIRY_SECONDS", "60"))
+
+
+async def expire_holds_every_minute(pools: DatabasePools, replica: EngineReplica) -> None:
+    """Hold-shelf expiry: incremental, a few holds a minute at most, never a long batch job."""
+    from shoka.circulation.holds import expire_ready_holds
+    from shoka.clock import library_today, utc_now
+
+    while True:
+        await asyncio.sleep(HOLD_EXPIRY_INTERVAL_SECONDS)
+        try:
+            expired = await expire_ready_holds(pools.staff, replica, today=library_today(), now=utc_now())
+            if expired:
+                logger.info("holds expired", extra={"count": expired})
+        except Exception:
+            logger.exception("hold expiry failed; retrying in a minute")
+
+
 class SchemaNotReady(Exception):
     """The database has no schema or an older one; `shoka db upgrade` must run first."""
 
@@ -63,7 +84,11 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             app.state.schema_version = schema_version
             app.state.settings = settings
             logger.info("service ready", extra={"schema_version": schema_version, "engine": replica.engine_version})
-            yield
+            expiry = asyncio.create_task(expire_holds_every_minute(pools, replica), name="hold-expiry")
+            try:
+                yield
+            finally:
+                expiry.cancel()
         finally:
             await replica.stop()
             await pools.close()

@@ -17,7 +17,9 @@ def library(module_database_url, tmp_path_factory, request):
     home = tmp_path_factory.mktemp("demo-home")
     load_demo_library(module_database_url, home, tier="demo", seed=2024, reference_date=dt.date.today(),
                       show_progress=False)
-    server = request.getfixturevalue("server")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOKA_HOLD_EXPIRY_SECONDS", "1")  # the server below expires holds every second
+        server = request.getfixturevalue("server")
     credentials = json.loads((home / "demo-credentials.json").read_text())
     return Library(server, credentials)
 

