@@ -83,17 +83,22 @@ async def current_seq(cursor: AsyncCursor) -> int:
     return (await cursor.fetchone())[0]
 
 
-async def lock_item(cursor: AsyncCursor, barcode: str) -> tuple[int, int, str]:
-    """Locks the copy's record, then the copy; returns (item id, bib id, title)."""
+class LockedItem(msgspec.Struct, frozen=True):
+    item_id: int
+    bib_id: int
+    title: str
+    ndc: str | None
+
+
+async def lock_item(cursor: AsyncCursor, barcode: str) -> LockedItem:
+    """Locks the copy's record, then the copy (one statement, in that order)."""
     await cursor.execute(
-        "SELECT b.id, b.title FROM bib b JOIN item i ON i.bib_id = b.id WHERE i.barcode = %s FOR NO KEY UPDATE OF b",
-        [barcode])
+        """SELECT i.id, b.id, b.title, b.ndc FROM bib b JOIN item i ON i.bib_id = b.id WHERE i.barcode = %s
+           FOR NO KEY UPDATE OF b FOR UPDATE OF i""", [barcode])
     row = await cursor.fetchone()
     if row is None:
         raise NotFound(f"資料番号 {barcode} の資料は登録されていません。", code="unknown_item")
-    bib_id, title = row
-    await cursor.execute("SELECT id FROM item WHERE barcode = %s FOR UPDATE", [barcode])
-    return (await cursor.fetchone())[0], bib_id, title
+    return LockedItem(*row)
 
 
 async def lock_patron(cursor: AsyncCursor, card: str) -> tuple[int, str, str, bool]:
@@ -111,12 +116,18 @@ async def lock_patron(cursor: AsyncCursor, card: str) -> tuple[int, str, str, bo
     return row
 
 
+_branch_ids: dict[str, int] = {}
+
+
 async def branch_id(cursor: AsyncCursor, code: str) -> int:
-    await cursor.execute("SELECT id FROM service_point WHERE code = %s", [code])
-    row = await cursor.fetchone()
-    if row is None:
-        raise NotFound(f"unknown branch {code!r}", code="unknown_branch")
-    return row[0]
+    """A service point's id; codes never change meaning, so the answer is kept for the process's life."""
+    if code not in _branch_ids:
+        await cursor.execute("SELECT id FROM service_point WHERE code = %s", [code])
+        row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"unknown branch {code!r}", code="unknown_branch")
+        _branch_ids[code] = row[0]
+    return _branch_ids[code]
 
 
 async def earlier_answer(cursor: AsyncCursor, request_id: str | None, operation: str) -> dict | None:
@@ -149,7 +160,8 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
     engine = replica.circulation
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
-        item_id, bib_id, title = await lock_item(cursor, barcode)
+        item = await lock_item(cursor, barcode)
+        item_id, title = item.item_id, item.title
         if (answer := await earlier_answer(cursor, request_id, "checkout")) is not None:
             return msgspec.convert(answer, CheckoutResult)
         patron_id, category, age_band, _keeps = await lock_patron(cursor, card)
@@ -158,8 +170,7 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
             "patron_id": patron_id, "item_id": item_id, "branch": branch, "today": today.isoformat(),
             "staff_override": staff_override})
         branch_point = await branch_id(cursor, branch)
-        await cursor.execute("SELECT ndc FROM bib WHERE id = %s", [bib_id])
-        ndc = (await cursor.fetchone())[0]
+        ndc = item.ndc
         try:
             await cursor.execute(
                 """INSERT INTO loan (item_id, patron_id, service_point_id, checked_out_at, due_on, patron_category,
@@ -196,7 +207,7 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
     engine = replica.circulation
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
-        item_id, _bib_id, _title = await lock_item(cursor, barcode)
+        item_id = (await lock_item(cursor, barcode)).item_id
         if (answer := await earlier_answer(cursor, request_id, "renew")) is not None:
             return msgspec.convert(answer, RenewalResult)
         await replica.wait_until_current(await current_seq(cursor))
@@ -230,7 +241,8 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
     engine = replica.circulation
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
-        item_id, _bib_id, title = await lock_item(cursor, barcode)
+        item = await lock_item(cursor, barcode)
+        item_id, title = item.item_id, item.title
         if (answer := await earlier_answer(cursor, request_id, "checkin")) is not None:
             return msgspec.convert(answer, CheckinResult)
         await replica.wait_until_current(await current_seq(cursor))
