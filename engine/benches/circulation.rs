@@ -195,7 +195,9 @@ fn decisions(criterion: &mut Criterion) {
 
     let mut group = criterion.benchmark_group("tier_s");
     group.measurement_time(Duration::from_secs(4));
-    group.bench_function("decide_checkout", |bench| bench.iter(|| black_box(circulation.decide_checkout(black_box(&checkout)))));
+    group.bench_function("decide_checkout", |bench| {
+        bench.iter(|| black_box(circulation.decide_checkout(black_box(&checkout))))
+    });
     let checkout_json = br#"{"card": "2000000001", "barcode": "1000000001", "branch": "b01", "today": "2026-11-20"}"#;
     group.bench_function("decide_checkout_json_round_trip", |bench| {
         bench.iter(|| {
@@ -203,10 +205,16 @@ fn decisions(criterion: &mut Criterion) {
             serde_json::to_vec(&Answer::from(circulation.decide_checkout(&request))).unwrap()
         })
     });
-    group.bench_function("decide_checkin_with_holds", |bench| bench.iter(|| black_box(circulation.decide_checkin(black_box(&checkin)))));
-    group.bench_function("patron_summary", |bench| bench.iter(|| black_box(circulation.patron_summary(black_box(&summary)))));
+    group.bench_function("decide_checkin_with_holds", |bench| {
+        bench.iter(|| black_box(circulation.decide_checkin(black_box(&checkin))))
+    });
+    group.bench_function("patron_summary", |bench| {
+        bench.iter(|| black_box(circulation.patron_summary(black_box(&summary))))
+    });
     group.bench_function("expired_holds_none_due", |bench| bench.iter(|| black_box(circulation.expired_holds(today))));
-    group.bench_function("pick_list_branch", |bench| bench.iter(|| black_box(circulation.pick_list("b05", Some(today)))));
+    group.bench_function("pick_list_branch", |bench| {
+        bench.iter(|| black_box(circulation.pick_list("b05", Some(today))))
+    });
     group.bench_function("overdue_loans_branch", |bench| {
         let request = OverdueRequest { branch: Some("b02".into()), today, min_days_overdue: 1 };
         bench.iter(|| black_box(circulation.overdue_loans(&request)))

@@ -54,7 +54,10 @@ fn patron_refusals_in_order() {
     assert_eq!(refuse(5), Refusal::CardLost { card: "P0005".into() });
     assert_eq!(refuse(6), Refusal::PatronSuspended { patron_id: PatronId(6) });
     assert_eq!(refuse(7), Refusal::PatronMerged { patron_id: PatronId(7) });
-    let by_card = CheckoutRequest { patron: PatronRef::Card("NOPE".into()), ..library.checkout_request(1, 1000, "central", FRIDAY) };
+    let by_card = CheckoutRequest {
+        patron: PatronRef::Card("NOPE".into()),
+        ..library.checkout_request(1, 1000, "central", FRIDAY)
+    };
     assert_eq!(
         library.circulation.decide_checkout(&by_card).unwrap_err(),
         Refusal::UnknownPatron { patron_id: None, card: Some("NOPE".into()) }
@@ -83,8 +86,14 @@ fn item_refusals() {
     for (id, status) in [(5004, ItemStatus::InProcess), (5005, ItemStatus::Damaged)] {
         items.push(shoka_engine::holdings::ItemHolding { status, ..copy(id, 500, "central", "book") });
     }
-    items.push(shoka_engine::holdings::ItemHolding { loan_policy: LoanPolicy::InLibraryOnly, ..copy(5006, 500, "central", "book") });
-    items.push(shoka_engine::holdings::ItemHolding { loan_policy: LoanPolicy::NotLoanable, ..copy(5007, 500, "central", "book") });
+    items.push(shoka_engine::holdings::ItemHolding {
+        loan_policy: LoanPolicy::InLibraryOnly,
+        ..copy(5006, 500, "central", "book")
+    });
+    items.push(shoka_engine::holdings::ItemHolding {
+        loan_policy: LoanPolicy::NotLoanable,
+        ..copy(5007, 500, "central", "book")
+    });
     items.push(copy(5008, 500, "central", "ref"));
     library.add_items(items);
     let refuse = |item| library.try_checkout(1, item, "central", FRIDAY).unwrap_err();
@@ -105,8 +114,14 @@ fn a_copy_already_lent() {
     let library = Library::new();
     library.checkout(1, 1000, "central", FRIDAY);
     let due_on = date("2026-12-04");
-    assert_eq!(library.try_checkout(1, 1000, "central", FRIDAY).unwrap_err(), Refusal::AlreadyOnLoanToPatron { item_id: ItemId(1000), due_on });
-    assert_eq!(library.try_checkout(2, 1000, "central", FRIDAY).unwrap_err(), Refusal::AlreadyOnLoan { item_id: ItemId(1000), due_on });
+    assert_eq!(
+        library.try_checkout(1, 1000, "central", FRIDAY).unwrap_err(),
+        Refusal::AlreadyOnLoanToPatron { item_id: ItemId(1000), due_on }
+    );
+    assert_eq!(
+        library.try_checkout(2, 1000, "central", FRIDAY).unwrap_err(),
+        Refusal::AlreadyOnLoan { item_id: ItemId(1000), due_on }
+    );
 }
 
 #[test]
@@ -116,7 +131,10 @@ fn a_copy_trapped_for_another_patron_is_refused_and_for_this_one_fulfils_the_hol
     let hold_id = library.place_hold(1, 200, "central", FRIDAY, "2026-11-20T11:00:00");
     let checkin = library.checkin(2000, "central", "2026-11-21");
     assert!(matches!(checkin.outcome, CheckinOutcome::HoldReady { hold_id: trapped, .. } if trapped == hold_id));
-    assert_eq!(library.try_checkout(3, 2000, "central", "2026-11-21").unwrap_err(), Refusal::OnHoldForAnother { item_id: ItemId(2000), hold_id });
+    assert_eq!(
+        library.try_checkout(3, 2000, "central", "2026-11-21").unwrap_err(),
+        Refusal::OnHoldForAnother { item_id: ItemId(2000), hold_id }
+    );
     let decision = library.try_checkout(1, 2000, "central", "2026-11-21").unwrap();
     assert_eq!(decision.fulfils_hold, Some(hold_id));
     library.commit_checkout(&decision, "central");
@@ -147,7 +165,11 @@ fn no_rule_names_the_triple() {
     library.circulation.set_rules(vec![rule(Some("central"), None, None)]).unwrap();
     assert_eq!(
         library.try_checkout(1, 1001, "gyotoku", FRIDAY).unwrap_err(),
-        Refusal::NoRule { branch: "gyotoku".into(), patron_category: "adult".into(), material_type: Some("book".into()) }
+        Refusal::NoRule {
+            branch: "gyotoku".into(),
+            patron_category: "adult".into(),
+            material_type: Some("book".into())
+        }
     );
 }
 
@@ -208,17 +230,26 @@ fn a_renewal_counts_from_today_and_never_shortens() {
 #[test]
 fn renewal_refusals_in_order() {
     let library = Library::new();
-    assert_eq!(library.try_renew(1000, None, "central", FRIDAY).unwrap_err(), Refusal::NotOnLoan { item_id: ItemId(1000) });
+    assert_eq!(
+        library.try_renew(1000, None, "central", FRIDAY).unwrap_err(),
+        Refusal::NotOnLoan { item_id: ItemId(1000) }
+    );
     assert_eq!(library.try_renew(9999, None, "central", FRIDAY).unwrap_err().code(), "unknown_item");
     library.checkout(1, 1000, "central", FRIDAY);
-    assert_eq!(library.try_renew(1000, Some(2), "central", FRIDAY).unwrap_err(), Refusal::NotYourLoan { item_id: ItemId(1000) });
+    assert_eq!(
+        library.try_renew(1000, Some(2), "central", FRIDAY).unwrap_err(),
+        Refusal::NotYourLoan { item_id: ItemId(1000) }
+    );
     assert_eq!(
         library.try_renew(1000, Some(1), "central", "2026-12-05").unwrap_err(),
         Refusal::Overdue { item_id: ItemId(1000), due_on: date("2026-12-04") }
     );
     let renewal = library.try_renew(1000, Some(1), "central", "2026-11-25").unwrap();
     library.commit_renewal(&renewal);
-    assert_eq!(library.try_renew(1000, Some(1), "central", "2026-11-26").unwrap_err(), Refusal::RenewalLimit { item_id: ItemId(1000), max: 1 });
+    assert_eq!(
+        library.try_renew(1000, Some(1), "central", "2026-11-26").unwrap_err(),
+        Refusal::RenewalLimit { item_id: ItemId(1000), max: 1 }
+    );
     library.upsert_patrons([patron(1, "adult", "central", PatronStatus::Suspended, "2028-03-31")]);
     assert_eq!(library.try_renew(1000, None, "central", "2026-11-26").unwrap_err().code(), "patron_suspended");
     library.upsert_patrons([patron(1, "adult", "central", PatronStatus::Active, "2026-11-25")]);

@@ -13,11 +13,17 @@ fn a_return_at_home_is_shelved_and_elsewhere_goes_home() {
     let library = Library::new();
     let loan_id = library.checkout(1, 1000, "central", FRIDAY);
     let at_home = library.try_checkin(1000, "central", "2026-11-21").unwrap();
-    assert_eq!((at_home.closes_loan, at_home.borrower, at_home.closes_transit), (Some(loan_id), Some(PatronId(1)), false));
+    assert_eq!(
+        (at_home.closes_loan, at_home.borrower, at_home.closes_transit),
+        (Some(loan_id), Some(PatronId(1)), false)
+    );
     assert_eq!(at_home.outcome, CheckinOutcome::Shelve);
     let elsewhere = library.checkin(1000, "gyotoku", "2026-11-21");
     assert_eq!(elsewhere.outcome, CheckinOutcome::TransitHome { to_branch: "central".into() });
-    assert_eq!(library.circulation_state(1000), CirculationState::InTransit { to_branch: "central".into(), for_hold: false });
+    assert_eq!(
+        library.circulation_state(1000),
+        CirculationState::InTransit { to_branch: "central".into(), for_hold: false }
+    );
     let arrival = library.checkin(1000, "central", "2026-11-22");
     assert_eq!((arrival.closes_loan, arrival.closes_transit, arrival.outcome), (None, true, CheckinOutcome::Shelve));
     assert_eq!(library.circulation_state(1000), CirculationState::OnShelf);
@@ -31,11 +37,20 @@ fn a_return_traps_the_first_hold_here_or_sends_it_to_the_pickup_branch() {
     let first = library.place_hold(2, 200, "gyotoku", FRIDAY, "2026-11-20T10:00:00");
     library.place_hold(3, 200, "central", FRIDAY, "2026-11-20T11:00:00");
     let checkin = library.checkin(2000, "central", "2026-11-24");
-    assert_eq!(checkin.outcome, CheckinOutcome::HoldTransit { hold_id: first, patron_id: PatronId(2), to_branch: "gyotoku".into() });
-    assert_eq!(library.circulation_state(2000), CirculationState::InTransit { to_branch: "gyotoku".into(), for_hold: true });
+    assert_eq!(
+        checkin.outcome,
+        CheckinOutcome::HoldTransit { hold_id: first, patron_id: PatronId(2), to_branch: "gyotoku".into() }
+    );
+    assert_eq!(
+        library.circulation_state(2000),
+        CirculationState::InTransit { to_branch: "gyotoku".into(), for_hold: true }
+    );
     // Arrival on Tuesday: 7 days later is Tuesday 12/1, when Gyotoku is closed, so Wednesday.
     let arrival = library.checkin(2000, "gyotoku", "2026-11-24");
-    assert_eq!(arrival.outcome, CheckinOutcome::HoldReady { hold_id: first, patron_id: PatronId(2), pickup_by: date("2026-12-02") });
+    assert_eq!(
+        arrival.outcome,
+        CheckinOutcome::HoldReady { hold_id: first, patron_id: PatronId(2), pickup_by: date("2026-12-02") }
+    );
     assert!(arrival.closes_transit);
     assert_eq!(library.circulation_state(2000), CirculationState::OnHoldShelf { pickup_branch: "gyotoku".into() });
     // Scanning it on the hold shelf again keeps the deadline.
@@ -66,7 +81,10 @@ fn deferred_holds_and_blocked_patrons_are_passed_over() {
 fn item_level_holds_take_only_their_copy() {
     let library = Library::new();
     library.checkout(1, 1000, "central", FRIDAY);
-    let request = HoldRequest { item_id: Some(ItemId(1001)), ..library.hold_request(2, 100, "central", FRIDAY, "2026-11-20T10:00:00") };
+    let request = HoldRequest {
+        item_id: Some(ItemId(1001)),
+        ..library.hold_request(2, 100, "central", FRIDAY, "2026-11-20T10:00:00")
+    };
     let decision = library.circulation.decide_hold(&request).unwrap();
     assert_eq!(decision.target, Some(PickTarget { item_id: ItemId(1001), branch: "gyotoku".into() }));
     library.commit_hold(&decision, "2026-11-20T10:00:00");
@@ -78,7 +96,10 @@ fn a_copy_that_may_not_leave_never_traps_a_hold() {
     let library = Library::new();
     library.checkout(1, 2000, "central", FRIDAY);
     library.place_hold(2, 200, "central", FRIDAY, "2026-11-20T10:00:00");
-    library.add_items([shoka_engine::holdings::ItemHolding { loan_policy: LoanPolicy::InLibraryOnly, ..copy(2001, 200, "central", "book") }]);
+    library.add_items([shoka_engine::holdings::ItemHolding {
+        loan_policy: LoanPolicy::InLibraryOnly,
+        ..copy(2001, 200, "central", "book")
+    }]);
     assert_eq!(library.try_checkin(2001, "central", FRIDAY).unwrap().outcome, CheckinOutcome::Shelve);
 }
 
@@ -124,15 +145,22 @@ fn hold_refusals() {
     ]);
     assert_eq!(refuse(1, 600, "central"), Refusal::NoCopies { bib_id: BibId(600) });
     assert_eq!(refuse(1, 700, "central"), Refusal::HoldsNotAllowed { material_type: "ref".into() });
-    let item_level = HoldRequest { item_id: Some(ItemId(2000)), ..library.hold_request(1, 100, "central", FRIDAY, "t") };
-    assert_eq!(library.circulation.decide_hold(&item_level).unwrap_err(), Refusal::ItemNotInRecord { item_id: ItemId(2000), bib_id: BibId(100) });
+    let item_level =
+        HoldRequest { item_id: Some(ItemId(2000)), ..library.hold_request(1, 100, "central", FRIDAY, "t") };
+    assert_eq!(
+        library.circulation.decide_hold(&item_level).unwrap_err(),
+        Refusal::ItemNotInRecord { item_id: ItemId(2000), bib_id: BibId(100) }
+    );
     let unknown_item = HoldRequest { item_id: Some(ItemId(4242)), ..item_level };
     assert_eq!(library.circulation.decide_hold(&unknown_item).unwrap_err().code(), "unknown_item");
 
     let hold_id = library.place_hold(1, 100, "central", FRIDAY, "2026-11-20T10:00:00");
     assert_eq!(refuse(1, 100, "central"), Refusal::HoldExists { hold_id });
     library.checkout(1, 2000, "central", FRIDAY);
-    assert_eq!(refuse(1, 200, "central"), Refusal::AlreadyBorrowed { item_id: ItemId(2000), due_on: date("2026-12-04") });
+    assert_eq!(
+        refuse(1, 200, "central"),
+        Refusal::AlreadyBorrowed { item_id: ItemId(2000), due_on: date("2026-12-04") }
+    );
     let mut rows = rules();
     rows.iter_mut().for_each(|row| row.max_holds = 1);
     library.circulation.set_rules(rows).unwrap();
@@ -156,13 +184,20 @@ fn cancelling_a_ready_hold_passes_the_copy_on() {
     let second = library.place_hold(3, 200, "gyotoku", FRIDAY, "2026-11-20T11:00:00");
     library.checkin(2000, "central", "2026-11-21");
     let cancel = |hold_id, patron_id: Option<u64>| {
-        library.circulation.decide_cancel_hold(&CancelHoldRequest { hold_id, patron_id: patron_id.map(PatronId), today: date("2026-11-22") })
+        library.circulation.decide_cancel_hold(&CancelHoldRequest {
+            hold_id,
+            patron_id: patron_id.map(PatronId),
+            today: date("2026-11-22"),
+        })
     };
     assert_eq!(cancel(HoldId(4242), None).unwrap_err(), Refusal::UnknownHold { hold_id: HoldId(4242) });
     assert_eq!(cancel(first, Some(3)).unwrap_err(), Refusal::NotYourHold { hold_id: first });
     let decision = cancel(first, Some(2)).unwrap();
     assert_eq!((decision.status, decision.released_item), (HoldStatus::Ready, Some(ItemId(2000))));
-    assert_eq!(decision.next, Some(CheckinOutcome::HoldTransit { hold_id: second, patron_id: PatronId(3), to_branch: "gyotoku".into() }));
+    assert_eq!(
+        decision.next,
+        Some(CheckinOutcome::HoldTransit { hold_id: second, patron_id: PatronId(3), to_branch: "gyotoku".into() })
+    );
     // A waiting hold releases nothing.
     let waiting = cancel(second, None).unwrap();
     assert_eq!((waiting.released_item, waiting.next), (None, None));
@@ -175,10 +210,16 @@ fn cancelling_the_last_hold_sends_the_copy_home() {
     let hold_id = library.place_hold(2, 200, "gyotoku", FRIDAY, "2026-11-20T10:00:00");
     library.checkin(2000, "central", "2026-11-21");
     // In transit: the copy goes on and is decided where it arrives.
-    let in_transit = library.circulation.decide_cancel_hold(&CancelHoldRequest { hold_id, patron_id: None, today: date("2026-11-21") }).unwrap();
+    let in_transit = library
+        .circulation
+        .decide_cancel_hold(&CancelHoldRequest { hold_id, patron_id: None, today: date("2026-11-21") })
+        .unwrap();
     assert_eq!((in_transit.status, in_transit.next), (HoldStatus::InTransit, None));
     library.checkin(2000, "gyotoku", "2026-11-22");
-    let ready = library.circulation.decide_cancel_hold(&CancelHoldRequest { hold_id, patron_id: None, today: date("2026-11-22") }).unwrap();
+    let ready = library
+        .circulation
+        .decide_cancel_hold(&CancelHoldRequest { hold_id, patron_id: None, today: date("2026-11-22") })
+        .unwrap();
     assert_eq!(ready.next, Some(CheckinOutcome::TransitHome { to_branch: "central".into() }));
 }
 
@@ -188,7 +229,11 @@ fn pickup_changes_only_while_waiting() {
     library.checkout(1, 2000, "central", FRIDAY);
     let hold_id = library.place_hold(2, 200, "central", FRIDAY, "2026-11-20T10:00:00");
     let change = |patron_id: Option<u64>, branch: &str| {
-        library.circulation.decide_pickup_change(&PickupChangeRequest { hold_id, patron_id: patron_id.map(PatronId), pickup_branch: branch.into() })
+        library.circulation.decide_pickup_change(&PickupChangeRequest {
+            hold_id,
+            patron_id: patron_id.map(PatronId),
+            pickup_branch: branch.into(),
+        })
     };
     assert_eq!(change(Some(1), "gyotoku").unwrap_err(), Refusal::NotYourHold { hold_id });
     assert_eq!(change(Some(2), "room").unwrap_err(), Refusal::NotPickupPoint { branch: "room".into() });
@@ -211,7 +256,10 @@ fn expiry_passes_the_copy_to_the_next_in_line_once() {
     assert_eq!(decisions.len(), 1);
     assert_eq!((decisions[0].hold_id, decisions[0].item_id), (first, ItemId(2000)));
     // 11/29 + 7 = 12/6, a Sunday (open).
-    assert_eq!(decisions[0].next, CheckinOutcome::HoldReady { hold_id: second, patron_id: PatronId(3), pickup_by: date("2026-12-06") });
+    assert_eq!(
+        decisions[0].next,
+        CheckinOutcome::HoldReady { hold_id: second, patron_id: PatronId(3), pickup_by: date("2026-12-06") }
+    );
     assert!(library.hold(first).is_none());
     assert_eq!(library.hold(second).unwrap().status, HoldStatus::Ready);
     assert!(library.circulation.expired_holds(date("2026-11-30")).is_empty());
@@ -256,11 +304,17 @@ fn pick_lists_assign_each_copy_once_preferring_the_pickup_branch() {
     assert_eq!(central[0].barcode, "B03000");
     assert_eq!(central[0].pickup_branch, "gyotoku");
     let gyotoku = library.circulation.pick_list("gyotoku", Some(date(FRIDAY)));
-    assert_eq!(gyotoku.iter().map(|entry| (entry.hold_id, entry.item_id)).collect::<Vec<_>>(), vec![(gyotoku_hold, ItemId(1001))]);
+    assert_eq!(
+        gyotoku.iter().map(|entry| (entry.hold_id, entry.item_id)).collect::<Vec<_>>(),
+        vec![(gyotoku_hold, ItemId(1001))]
+    );
     // A single copy and two holds: only the first in line is on the list.
     library.upsert_patrons([patron(9, "adult", "gyotoku", PatronStatus::Active, "2028-03-31")]);
     let first = library.place_hold(9, 200, "central", FRIDAY, "2026-11-20T08:00:00");
     library.place_hold(3, 200, "central", FRIDAY, "2026-11-20T08:30:00");
     let central = library.circulation.pick_list("central", None);
-    assert_eq!(central.iter().filter(|entry| entry.bib_id == BibId(200)).map(|entry| entry.hold_id).collect::<Vec<_>>(), vec![first]);
+    assert_eq!(
+        central.iter().filter(|entry| entry.bib_id == BibId(200)).map(|entry| entry.hold_id).collect::<Vec<_>>(),
+        vec![first]
+    );
 }

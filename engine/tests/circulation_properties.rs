@@ -28,7 +28,13 @@ fn annual_closure() -> impl Strategy<Value = AnnualClosure> {
     (1u8..=12, 1u8..=28, 0i32..30).prop_map(|(month, day, length)| {
         let start = Date::from_ymd(2001, u32::from(month), u32::from(day)).unwrap();
         let end = start.add_days(length);
-        AnnualClosure { from_month: month, from_day: day, to_month: end.month() as u8, to_day: end.day() as u8, reason: String::new() }
+        AnnualClosure {
+            from_month: month,
+            from_day: day,
+            to_month: end.month() as u8,
+            to_day: end.day() as u8,
+            reason: String::new(),
+        }
     })
 }
 
@@ -254,7 +260,11 @@ fn operation() -> impl Strategy<Value = Operation> {
     let patron = 1u64..4;
     let item = proptest::sample::select(&ITEMS[..]);
     prop_oneof![
-        (patron.clone(), item.clone(), any::<bool>()).prop_map(|(patron, item, branch)| Operation::Checkout { patron, item, branch }),
+        (patron.clone(), item.clone(), any::<bool>()).prop_map(|(patron, item, branch)| Operation::Checkout {
+            patron,
+            item,
+            branch
+        }),
         (item.clone(), any::<bool>()).prop_map(|(item, branch)| Operation::Checkin { item, branch }),
         item.prop_map(|item| Operation::Renew { item }),
         (patron.clone(), proptest::sample::select(&[100u64, 200, 300][..]), any::<bool>())
@@ -267,7 +277,11 @@ fn operation() -> impl Strategy<Value = Operation> {
 }
 
 fn branch(flag: bool) -> &'static str {
-    if flag { "central" } else { "gyotoku" }
+    if flag {
+        "central"
+    } else {
+        "gyotoku"
+    }
 }
 
 /// Runs the operations against a library, committing each decision; returns the outbox.
@@ -296,7 +310,9 @@ fn run(library: &Library, operations: &[Operation]) {
                 }
             }
             Operation::CancelHold { patron } => {
-                let holds = library.circulation.with_ledger(|ledger| ledger.holds_of_patron(PatronId(*patron)).first().map(|hold| hold.hold_id));
+                let holds = library
+                    .circulation
+                    .with_ledger(|ledger| ledger.holds_of_patron(PatronId(*patron)).first().map(|hold| hold.hold_id));
                 if let Some(hold_id) = holds {
                     let request = CancelHoldRequest { hold_id, patron_id: None, today };
                     let decision = library.circulation.decide_cancel_hold(&request).unwrap();
@@ -312,7 +328,8 @@ fn run(library: &Library, operations: &[Operation]) {
             }
             Operation::ReissueCard { patron: id } => {
                 reissued += 1;
-                let mut record = library.circulation.with_ledger(|ledger| ledger.patron(PatronId(*id)).cloned()).unwrap();
+                let mut record =
+                    library.circulation.with_ledger(|ledger| ledger.patron(PatronId(*id)).cloned()).unwrap();
                 record.card = format!("R{id}-{reissued}");
                 library.upsert_patrons([record]);
             }

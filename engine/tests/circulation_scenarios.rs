@@ -41,14 +41,20 @@ fn checkout_renew_hold_transit_ready_expire_and_pass_on() {
     // Friday 12/4: returned at Central. Patron 2 is first in line and collects at Gyotoku: transit.
     let checkin = library.checkin(2000, "central", "2026-12-04");
     assert_eq!(checkin.closes_loan, Some(loan_id));
-    assert_eq!(checkin.outcome, CheckinOutcome::HoldTransit { hold_id: hold_of_2, patron_id: PatronId(2), to_branch: "gyotoku".into() });
+    assert_eq!(
+        checkin.outcome,
+        CheckinOutcome::HoldTransit { hold_id: hold_of_2, patron_id: PatronId(2), to_branch: "gyotoku".into() }
+    );
     assert_eq!(library.hold(hold_of_2).unwrap().status, HoldStatus::InTransit);
     assert_eq!(availability(), Availability::Reserved);
 
     // Saturday 12/5: it arrives at Gyotoku and goes on the hold shelf until Saturday 12/12.
     let arrival = library.checkin(2000, "gyotoku", "2026-12-05");
     assert!(arrival.closes_transit);
-    assert_eq!(arrival.outcome, CheckinOutcome::HoldReady { hold_id: hold_of_2, patron_id: PatronId(2), pickup_by: date("2026-12-12") });
+    assert_eq!(
+        arrival.outcome,
+        CheckinOutcome::HoldReady { hold_id: hold_of_2, patron_id: PatronId(2), pickup_by: date("2026-12-12") }
+    );
     assert_eq!(library.circulation_state(2000), CirculationState::OnHoldShelf { pickup_branch: "gyotoku".into() });
     assert!(library.circulation.expired_holds(date("2026-12-12")).is_empty());
 
@@ -56,16 +62,29 @@ fn checkout_renew_hold_transit_ready_expire_and_pass_on() {
     let expired = library.expire_holds("2026-12-13");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].hold_id, hold_of_2);
-    assert_eq!(expired[0].next, CheckinOutcome::HoldTransit { hold_id: hold_of_3, patron_id: PatronId(3), to_branch: "central".into() });
+    assert_eq!(
+        expired[0].next,
+        CheckinOutcome::HoldTransit { hold_id: hold_of_3, patron_id: PatronId(3), to_branch: "central".into() }
+    );
     assert!(library.hold(hold_of_2).is_none());
-    assert_eq!(library.circulation_state(2000), CirculationState::InTransit { to_branch: "central".into(), for_hold: true });
+    assert_eq!(
+        library.circulation_state(2000),
+        CirculationState::InTransit { to_branch: "central".into(), for_hold: true }
+    );
 
     // Tuesday 12/15: arrival at Central; ready until Tuesday 12/22.
     let arrival = library.checkin(2000, "central", "2026-12-15");
-    assert_eq!(arrival.outcome, CheckinOutcome::HoldReady { hold_id: hold_of_3, patron_id: PatronId(3), pickup_by: date("2026-12-22") });
+    assert_eq!(
+        arrival.outcome,
+        CheckinOutcome::HoldReady { hold_id: hold_of_3, patron_id: PatronId(3), pickup_by: date("2026-12-22") }
+    );
     let summary = library
         .circulation
-        .patron_summary(&PatronSummaryRequest { patron: PatronRef::Id(PatronId(3)), today: date("2026-12-15"), branch: None })
+        .patron_summary(&PatronSummaryRequest {
+            patron: PatronRef::Id(PatronId(3)),
+            today: date("2026-12-15"),
+            branch: None,
+        })
         .unwrap();
     assert_eq!(summary.counts.ready_holds, 1);
 
@@ -80,6 +99,11 @@ fn checkout_renew_hold_transit_ready_expire_and_pass_on() {
 
     // The replica and what the database would say agree.
     let state = library.circulation.snapshot();
-    let expected = ConsistencySnapshot { patrons: Some(state.patrons), loans: state.loans, holds: state.holds, transits: state.transits };
+    let expected = ConsistencySnapshot {
+        patrons: Some(state.patrons),
+        loans: state.loans,
+        holds: state.holds,
+        transits: state.transits,
+    };
     assert!(library.circulation.check_consistency(&expected).is_empty());
 }

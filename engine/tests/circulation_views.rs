@@ -17,18 +17,26 @@ fn a_patron_summary_shows_blocks_loans_and_holds() {
     library.upsert_patrons([patron(8, "adult", "central", PatronStatus::Active, "2028-03-31")]);
     library.place_hold(3, 100, "central", FRIDAY, "2026-11-20T09:00:00");
     library.place_hold(8, 100, "central", FRIDAY, "2026-11-20T10:00:00");
-    let hold_id = library.circulation.decide_hold(&library.hold_request(1, 300, "central", "2026-11-14", "2026-11-14T10:00:00"));
+    let hold_id =
+        library.circulation.decide_hold(&library.hold_request(1, 300, "central", "2026-11-14", "2026-11-14T10:00:00"));
     library.commit_hold(&hold_id.unwrap(), "2026-11-14T10:00:00");
     let summary = library
         .circulation
-        .patron_summary(&PatronSummaryRequest { patron: PatronRef::Card("P0001".into()), today: date(FRIDAY), branch: None })
+        .patron_summary(&PatronSummaryRequest {
+            patron: PatronRef::Card("P0001".into()),
+            today: date(FRIDAY),
+            branch: None,
+        })
         .unwrap();
     assert_eq!(summary.patron_id, PatronId(1));
     assert_eq!(summary.blocks.iter().map(|block| block.refusal.code()).collect::<Vec<_>>(), vec!["overdue_block"]);
     assert_eq!(summary.counts.loans, 2);
     assert_eq!(summary.counts.overdue, 1);
     let overdue = &summary.loans[0];
-    assert_eq!((overdue.item_id, overdue.overdue, overdue.days_overdue, overdue.renewable), (ItemId(2000), true, 5, false));
+    assert_eq!(
+        (overdue.item_id, overdue.overdue, overdue.days_overdue, overdue.renewable),
+        (ItemId(2000), true, 5, false)
+    );
     assert_eq!(overdue.renewal_refusal.as_ref().unwrap().refusal.code(), "overdue");
     let blocked = &summary.loans[1];
     assert_eq!(blocked.renewal_refusal.as_ref().unwrap().refusal.code(), "renewal_blocked_by_hold");
@@ -53,7 +61,11 @@ fn the_summary_at_a_desk_includes_the_loan_limit() {
     library.checkout(2, 1001, "gyotoku", FRIDAY);
     let summary = library
         .circulation
-        .patron_summary(&PatronSummaryRequest { patron: PatronRef::Id(PatronId(2)), today: date(FRIDAY), branch: Some("central".into()) })
+        .patron_summary(&PatronSummaryRequest {
+            patron: PatronRef::Id(PatronId(2)),
+            today: date(FRIDAY),
+            branch: Some("central".into()),
+        })
         .unwrap();
     assert_eq!(summary.blocks[0].refusal, Refusal::LimitReached { limit: 1 });
 }
@@ -64,7 +76,10 @@ fn an_item_view_tells_the_counter_everything() {
     let loan_id = library.checkout(1, 2000, "central", FRIDAY);
     library.place_hold(2, 200, "central", FRIDAY, "2026-11-20T10:00:00");
     let view = library.circulation.item_view(&ItemRef::Barcode("B02000".into())).unwrap();
-    assert_eq!((view.item_id, view.loan_id, view.borrower, view.due_on), (ItemId(2000), Some(loan_id), Some(PatronId(1)), Some(date("2026-12-04"))));
+    assert_eq!(
+        (view.item_id, view.loan_id, view.borrower, view.due_on),
+        (ItemId(2000), Some(loan_id), Some(PatronId(1)), Some(date("2026-12-04")))
+    );
     assert_eq!((view.hold_queue_length, view.trapped_for_hold, view.availability), (1, None, Availability::OnLoan));
     assert_eq!(view.availability_label, "貸出中");
     library.checkin(2000, "central", "2026-11-21");
@@ -84,7 +99,11 @@ fn overdue_lists_by_branch_and_days() {
     let list = |branch: Option<&str>, min_days| {
         library
             .circulation
-            .overdue_loans(&OverdueRequest { branch: branch.map(str::to_string), today: date(FRIDAY), min_days_overdue: min_days })
+            .overdue_loans(&OverdueRequest {
+                branch: branch.map(str::to_string),
+                today: date(FRIDAY),
+                min_days_overdue: min_days,
+            })
             .into_iter()
             .map(|loan| (loan.item_id.0, loan.days_overdue))
             .collect::<Vec<_>>()
@@ -93,7 +112,9 @@ fn overdue_lists_by_branch_and_days() {
     assert_eq!(list(None, 0), vec![(2000, 5), (1001, 2)]);
     assert_eq!(list(Some("gyotoku"), 0), vec![(1001, 2)]);
     assert_eq!(list(None, 3), vec![(2000, 5)]);
-    let first = &library.circulation.overdue_loans(&OverdueRequest { branch: None, today: date(FRIDAY), min_days_overdue: 1 })[0];
+    let first =
+        &library.circulation.overdue_loans(&OverdueRequest { branch: None, today: date(FRIDAY), min_days_overdue: 1 })
+            [0];
     assert_eq!((first.card.as_deref(), first.barcode.as_str()), (Some("P0001"), "B02000"));
 }
 
@@ -113,7 +134,14 @@ fn the_consistency_check_names_each_difference() {
     let mut drifted = expected.clone();
     drifted.loans[0].due_on = date("2026-12-11");
     drifted.holds.clear();
-    drifted.loans.push(Loan { loan_id: LoanId(777), item_id: ItemId(1000), patron_id: PatronId(3), branch: "central".into(), due_on: date("2026-12-01"), renewals: 0 });
+    drifted.loans.push(Loan {
+        loan_id: LoanId(777),
+        item_id: ItemId(1000),
+        patron_id: PatronId(3),
+        branch: "central".into(),
+        due_on: date("2026-12-01"),
+        renewals: 0,
+    });
     let differences = library.circulation.check_consistency(&drifted);
     let summary: Vec<(Entity, u64, DifferenceKind)> = differences.iter().map(|d| (d.entity, d.id, d.kind)).collect();
     assert_eq!(
@@ -148,7 +176,10 @@ fn events_round_trip_as_json_and_apply_once() {
     assert_eq!(library.circulation.counts(), LedgerCounts { patrons: 1, loans: 1, holds: 1, transits: 1 });
     assert_eq!(library.circulation.highest_seq(), 13);
     assert_eq!(library.circulation_state(1000), CirculationState::OnLoan { due_on: "2026-12-04".into() });
-    assert_eq!(library.circulation_state(1001), CirculationState::InTransit { to_branch: "central".into(), for_hold: false });
+    assert_eq!(
+        library.circulation_state(1001),
+        CirculationState::InTransit { to_branch: "central".into(), for_hold: false }
+    );
     let back = serde_json::to_value(&events[1]).unwrap();
     assert_eq!(back["kind"], "loan_opened");
     // A late, older close does not undo the newer loan; a newer close does.
@@ -182,8 +213,11 @@ fn invalid_events_apply_nothing() {
     assert!(matches!(library.circulation.apply_events(&events), Err(CirculationError::InvalidEvent { seq: 1001, .. })));
     assert_eq!(library.circulation.counts(), before);
     assert!(serde_json::from_str::<Vec<CirculationEvent>>(r#"[{"kind": "loan_opened", "seq": 1}]"#).is_err());
-    assert!(serde_json::from_str::<Vec<CirculationEvent>>(r#"[{"kind": "hold_upserted", "seq": 1, "hold_id": 1, "patron_id": 1,
-        "bib_id": 1, "pickup_branch": "x", "placed_at": "t", "status": "fulfilled"}]"#).is_err());
+    assert!(serde_json::from_str::<Vec<CirculationEvent>>(
+        r#"[{"kind": "hold_upserted", "seq": 1, "hold_id": 1, "patron_id": 1,
+        "bib_id": 1, "pickup_branch": "x", "placed_at": "t", "status": "fulfilled"}]"#
+    )
+    .is_err());
 }
 
 #[test]
@@ -204,9 +238,11 @@ fn snapshot_rows_rebuild_and_a_snapshot_position_ignores_older_live_events() {
     assert_eq!(library.circulation.counts().loans, 1);
     assert!(matches!(library.circulation_state(1000), CirculationState::OnLoan { .. }));
     // Live events the snapshot already includes are ignored; later ones apply over snapshot rows.
-    let included = vec![CirculationEvent::LoanClosed { seq: 400, loan_id: snapshot.loans[0].loan_id, item_id: ItemId(1000) }];
+    let included =
+        vec![CirculationEvent::LoanClosed { seq: 400, loan_id: snapshot.loans[0].loan_id, item_id: ItemId(1000) }];
     assert_eq!(library.circulation.apply_events(&included).unwrap(), 0);
-    let later = vec![CirculationEvent::LoanClosed { seq: 501, loan_id: snapshot.loans[0].loan_id, item_id: ItemId(1000) }];
+    let later =
+        vec![CirculationEvent::LoanClosed { seq: 501, loan_id: snapshot.loans[0].loan_id, item_id: ItemId(1000) }];
     assert_eq!(library.circulation.apply_events(&later).unwrap(), 1);
     // And a snapshot row arriving after a live change does not undo it.
     assert_eq!(library.circulation.apply_events(&rows[rows.len() - 1..]).unwrap(), 0);
@@ -218,7 +254,8 @@ fn snapshot_rows_rebuild_and_a_snapshot_position_ignores_older_live_events() {
 #[test]
 fn requests_decode_from_the_service_json() {
     let checkout: CheckoutRequest =
-        serde_json::from_str(r#"{"card": "P0001", "barcode": "B01000", "branch": "central", "today": "2026-11-20"}"#).unwrap();
+        serde_json::from_str(r#"{"card": "P0001", "barcode": "B01000", "branch": "central", "today": "2026-11-20"}"#)
+            .unwrap();
     assert_eq!((checkout.patron, checkout.staff_override), (PatronRef::Card("P0001".into()), false));
     for malformed in [
         r#"{"barcode": "B01000", "branch": "central", "today": "2026-11-20"}"#,
@@ -228,7 +265,8 @@ fn requests_decode_from_the_service_json() {
     ] {
         assert!(serde_json::from_str::<CheckoutRequest>(malformed).is_err(), "{malformed}");
     }
-    let renewal: RenewalRequest = serde_json::from_str(r#"{"item_id": 1000, "branch": "central", "today": "2026-11-20"}"#).unwrap();
+    let renewal: RenewalRequest =
+        serde_json::from_str(r#"{"item_id": 1000, "branch": "central", "today": "2026-11-20"}"#).unwrap();
     assert_eq!(renewal.patron_id, None);
     let item: ItemRef = serde_json::from_str(r#"{"barcode": "B01000"}"#).unwrap();
     assert_eq!(item, ItemRef::Barcode("B01000".into()));

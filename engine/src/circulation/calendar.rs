@@ -91,7 +91,10 @@ impl BranchCalendar {
             return false;
         }
         let day = month_day(date);
-        !self.annual_closures.iter().any(|&(from, to)| if from <= to { from <= day && day <= to } else { day >= from || day <= to })
+        !self
+            .annual_closures
+            .iter()
+            .any(|&(from, to)| if from <= to { from <= day && day <= to } else { day >= from || day <= to })
     }
 }
 
@@ -160,13 +163,14 @@ impl Calendar {
     /// [`OPEN_DAY_SEARCH_WINDOW_DAYS`] ahead).
     pub fn next_open_day_on_or_after(&self, branch: &str, date: Date) -> Result<Date, CirculationError> {
         let Some(calendar) = self.branches.get(branch) else { return Ok(date) };
-        (0..OPEN_DAY_SEARCH_WINDOW_DAYS).map(|offset| date.add_days(offset)).find(|day| calendar.is_open(*day)).ok_or_else(
-            || CirculationError::NoOpenDay {
+        (0..OPEN_DAY_SEARCH_WINDOW_DAYS)
+            .map(|offset| date.add_days(offset))
+            .find(|day| calendar.is_open(*day))
+            .ok_or_else(|| CirculationError::NoOpenDay {
                 branch: branch.to_string(),
                 from: date,
                 window_days: OPEN_DAY_SEARCH_WINDOW_DAYS,
-            },
-        )
+            })
     }
 
     /// Whether patrons may collect holds at the branch; a branch the calendar does not define is not a
@@ -198,7 +202,13 @@ mod tests {
             code: "central".into(),
             is_pickup_point: true,
             weekly_closures: vec![1],
-            annual_closures: vec![AnnualClosure { from_month: 12, from_day: 29, to_month: 1, to_day: 3, reason: "年末年始".into() }],
+            annual_closures: vec![AnnualClosure {
+                from_month: 12,
+                from_day: 29,
+                to_month: 1,
+                to_day: 3,
+                reason: "年末年始".into(),
+            }],
             closed_days: vec![date("2026-06-23")],
             open_days: vec![date("2026-05-04")],
         }

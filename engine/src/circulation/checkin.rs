@@ -41,7 +41,11 @@ impl TryFrom<CheckinRequestFields> for CheckinRequest {
     type Error = String;
 
     fn try_from(fields: CheckinRequestFields) -> Result<CheckinRequest, String> {
-        Ok(CheckinRequest { item: ItemRef::from_fields(fields.item_id, fields.barcode)?, branch: fields.branch, today: fields.today })
+        Ok(CheckinRequest {
+            item: ItemRef::from_fields(fields.item_id, fields.barcode)?,
+            branch: fields.branch,
+            today: fields.today,
+        })
     }
 }
 
@@ -167,7 +171,13 @@ impl Desk<'_> {
     /// The last day the copy waits on the hold shelf: the next open day of the pickup branch on or after
     /// today + the rule's `hold_pickup_days`. The copy is already in the patron's hands' reach, so a
     /// missing rule or calendar never stops it: the default period and the nominal day stand in.
-    pub(crate) fn pickup_deadline(&self, hold: &Hold, item: &ItemHolding, today: Date, warnings: &mut Vec<Warning>) -> Date {
+    pub(crate) fn pickup_deadline(
+        &self,
+        hold: &Hold,
+        item: &ItemHolding,
+        today: Date,
+        warnings: &mut Vec<Warning>,
+    ) -> Date {
         let days = self
             .ledger
             .patron(hold.patron_id)

@@ -122,7 +122,9 @@ impl Desk<'_> {
         }
         let loans_of_type = loans
             .iter()
-            .filter(|loan| self.holdings.item(loan.item_id).is_some_and(|lent| lent.material_type == item.material_type))
+            .filter(|loan| {
+                self.holdings.item(loan.item_id).is_some_and(|lent| lent.material_type == item.material_type)
+            })
             .count();
         if loans_of_type >= usize::from(rule.max_items_of_type) {
             return Err(Refusal::TypeLimitReached {

@@ -69,7 +69,13 @@ pub struct Difference {
     pub fields: Vec<FieldDifference>,
 }
 
-fn compare<T: Serialize>(entity: Entity, id: u64, engine: Option<&T>, database: Option<&T>, into: &mut Vec<Difference>) {
+fn compare<T: Serialize>(
+    entity: Entity,
+    id: u64,
+    engine: Option<&T>,
+    database: Option<&T>,
+    into: &mut Vec<Difference>,
+) {
     let to_object = |record: &T| match serde_json::to_value(record) {
         Ok(serde_json::Value::Object(fields)) => fields,
         _ => serde_json::Map::new(),
@@ -156,7 +162,8 @@ impl Desk<'_> {
         for transit in &expected.transits {
             from_database.transits.insert(transit.item_id, transit.clone());
         }
-        let items: BTreeSet<ItemId> = self.ledger.items_in_circulation().chain(from_database.items_in_circulation()).collect();
+        let items: BTreeSet<ItemId> =
+            self.ledger.items_in_circulation().chain(from_database.items_in_circulation()).collect();
         for item_id in items {
             if let Some(item) = self.holdings.item(item_id) {
                 let expected_state = from_database.circulation_state_of(item_id);

@@ -97,7 +97,9 @@ pub enum Warning {
 impl Warning {
     pub fn message_ja(&self) -> String {
         match self {
-            Warning::CardExpiresSoon { expires_on } => format!("利用カードの有効期限が近づいています（{expires_on}）。"),
+            Warning::CardExpiresSoon { expires_on } => {
+                format!("利用カードの有効期限が近づいています（{expires_on}）。")
+            }
             Warning::DueDateMovedForClosure { due_on, .. } => {
                 format!("返却期限日が休館日のため、{due_on}（開館日）になりました。")
             }
@@ -215,7 +217,9 @@ impl<'a> Desk<'a> {
             ItemStatus::Lost | ItemStatus::Missing | ItemStatus::Withdrawn => {
                 return Some(Refusal::ItemUnavailable { item_id, status: item.status })
             }
-            ItemStatus::InProcess | ItemStatus::Damaged => return Some(Refusal::ItemNotReady { item_id, status: item.status }),
+            ItemStatus::InProcess | ItemStatus::Damaged => {
+                return Some(Refusal::ItemNotReady { item_id, status: item.status })
+            }
             ItemStatus::Available => {}
         }
         match item.loan_policy {

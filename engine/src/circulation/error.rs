@@ -238,9 +238,7 @@ impl Refusal {
             }
             Refusal::UnknownHold { hold_id } => format!("予約が見つかりません（予約番号 {}）。", hold_id.0),
             Refusal::NotYourHold { .. } => "この予約は別の利用者のものです。".into(),
-            Refusal::HoldNotWaiting { .. } => {
-                "この予約はすでに資料を確保済みのため、受取館を変更できません。".into()
-            }
+            Refusal::HoldNotWaiting { .. } => "この予約はすでに資料を確保済みのため、受取館を変更できません。".into(),
         }
     }
 
@@ -282,7 +280,9 @@ impl Refusal {
             }
             Refusal::NoRule { branch, patron_category, material_type } => {
                 let (branch, category, material) = rule_triple(branch, patron_category, material_type);
-                format!("No circulation rule for branch {branch}, patron category {category}, material type {material}.")
+                format!(
+                    "No circulation rule for branch {branch}, patron category {category}, material type {material}."
+                )
             }
             Refusal::LimitReached { limit } => format!("The loan limit ({limit} items) has been reached."),
             Refusal::TypeLimitReached { material_type, limit } => {
@@ -296,7 +296,9 @@ impl Refusal {
             Refusal::Overdue { due_on, .. } => {
                 format!("This loan was due on {due_on} and cannot be renewed; please return the item.")
             }
-            Refusal::RenewalLimit { max, .. } => format!("This loan has been renewed the maximum number of times ({max})."),
+            Refusal::RenewalLimit { max, .. } => {
+                format!("This loan has been renewed the maximum number of times ({max}).")
+            }
             Refusal::RenewalBlockedByHold { waiting, .. } => {
                 format!("This item cannot be renewed: {waiting} hold(s) are waiting for it.")
             }

@@ -282,7 +282,8 @@ impl Ledger {
                     return false;
                 }
                 self.item_transit_seqs.insert(*item_id, seq);
-                self.transits.insert(*item_id, Transit { item_id: *item_id, to_branch: to_branch.clone(), for_hold: *for_hold });
+                self.transits
+                    .insert(*item_id, Transit { item_id: *item_id, to_branch: to_branch.clone(), for_hold: *for_hold });
                 touched_items.push(*item_id);
                 true
             }

@@ -148,7 +148,11 @@ impl Desk<'_> {
                 }
                 Some(item).filter(|item| Desk::could_fill_holds(item))
             }
-            None => self.holdings.items_of(request.bib_id).filter(|item| Desk::could_fill_holds(item)).min_by_key(|item| item.item_id),
+            None => self
+                .holdings
+                .items_of(request.bib_id)
+                .filter(|item| Desk::could_fill_holds(item))
+                .min_by_key(|item| item.item_id),
         }
         .ok_or(Refusal::NoCopies { bib_id: request.bib_id })?;
         let material_type = representative.material_type.clone();
@@ -212,7 +216,13 @@ impl Desk<'_> {
             }
             _ => None,
         };
-        Ok(CancelHoldDecision { hold_id: hold.hold_id, patron_id: hold.patron_id, status: hold.status, released_item, next })
+        Ok(CancelHoldDecision {
+            hold_id: hold.hold_id,
+            patron_id: hold.patron_id,
+            status: hold.status,
+            released_item,
+            next,
+        })
     }
 
     pub fn decide_pickup_change(&self, request: &PickupChangeRequest) -> Result<PickupChangeDecision, Refusal> {
@@ -223,7 +233,11 @@ impl Desk<'_> {
         if !self.calendar.is_pickup_point(&request.pickup_branch) {
             return Err(Refusal::NotPickupPoint { branch: request.pickup_branch.clone() });
         }
-        Ok(PickupChangeDecision { hold_id: hold.hold_id, patron_id: hold.patron_id, pickup_branch: request.pickup_branch.clone() })
+        Ok(PickupChangeDecision {
+            hold_id: hold.hold_id,
+            patron_id: hold.patron_id,
+            pickup_branch: request.pickup_branch.clone(),
+        })
     }
 
     /// Ready holds whose `pickup_by` is before `today`, earliest deadline first, each with its copy's next

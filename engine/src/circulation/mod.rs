@@ -47,9 +47,13 @@ pub use holds::{
     PickupChangeRequest,
 };
 pub use rules::{RuleRow, RulesMatrix};
-pub use state::{Hold, HoldId, HoldStatus, Ledger, LedgerCounts, Loan, LoanId, Patron, PatronId, PatronStatus, Transit};
+pub use state::{
+    Hold, HoldId, HoldStatus, Ledger, LedgerCounts, Loan, LoanId, Patron, PatronId, PatronStatus, Transit,
+};
 pub use targeting::{PickEntry, PickTarget};
-pub use views::{HoldView, ItemView, LoanView, OverdueLoan, OverdueRequest, PatronCounts, PatronSummary, PatronSummaryRequest};
+pub use views::{
+    HoldView, ItemView, LoanView, OverdueLoan, OverdueRequest, PatronCounts, PatronSummary, PatronSummaryRequest,
+};
 
 use crate::holdings::{Holdings, ItemId};
 use decisions::Desk;

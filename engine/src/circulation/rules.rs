@@ -40,7 +40,9 @@ pub struct RuleRow {
 impl RuleRow {
     /// 4 for a branch, 2 for a category, 1 for a material type: the highest matching score wins.
     pub fn specificity(&self) -> u8 {
-        4 * u8::from(self.branch.is_some()) + 2 * u8::from(self.patron_category.is_some()) + u8::from(self.material_type.is_some())
+        4 * u8::from(self.branch.is_some())
+            + 2 * u8::from(self.patron_category.is_some())
+            + u8::from(self.material_type.is_some())
     }
 }
 
@@ -80,12 +82,7 @@ impl RulesMatrix {
             if [&row.branch, &row.patron_category, &row.material_type].iter().any(|d| d.as_deref() == Some(ANY)) {
                 return Err(invalid("an empty code; leave the dimension out (null) to mean any".to_string()));
             }
-            let slot = matrix
-                .rows
-                .entry(key(&row.branch))
-                .or_default()
-                .entry(key(&row.patron_category))
-                .or_default();
+            let slot = matrix.rows.entry(key(&row.branch)).or_default().entry(key(&row.patron_category)).or_default();
             let material = key(&row.material_type);
             if slot.contains_key(&material) {
                 return Err(invalid("defined twice".to_string()));
@@ -186,7 +183,11 @@ mod tests {
         let matrix = RulesMatrix::new(vec![row(Some("central"), None, None, 14)]).unwrap();
         assert_eq!(
             matrix.resolve_or_refuse("gyotoku", "adult", Some("book")),
-            Err(Refusal::NoRule { branch: "gyotoku".into(), patron_category: "adult".into(), material_type: Some("book".into()) })
+            Err(Refusal::NoRule {
+                branch: "gyotoku".into(),
+                patron_category: "adult".into(),
+                material_type: Some("book".into())
+            })
         );
     }
 

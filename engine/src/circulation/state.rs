@@ -11,6 +11,7 @@
 //! hold at once); the indexes that could then hold two entries are multimaps, so that every entity's
 //! state depends only on its own latest event.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 
@@ -136,10 +137,26 @@ pub(crate) struct QueueKey {
     pub hold_id: HoldId,
 }
 
-/// A map from a key to a few values (usually one). Values are unordered.
+/// A map from a key to a few values, usually one. One value is kept inline: at tier L the card index
+/// alone has 600k keys, and a heap allocation for each would cost memory and start-up time.
 #[derive(Debug)]
 pub(crate) struct Multimap<K, V> {
-    entries: HashMap<K, Vec<V>>,
+    entries: HashMap<K, Values<V>>,
+}
+
+#[derive(Debug)]
+enum Values<V> {
+    One(V),
+    Many(Vec<V>),
+}
+
+impl<V> Values<V> {
+    fn as_slice(&self) -> &[V] {
+        match self {
+            Values::One(value) => std::slice::from_ref(value),
+            Values::Many(values) => values,
+        }
+    }
 }
 
 impl<K, V> Default for Multimap<K, V> {
@@ -150,9 +167,19 @@ impl<K, V> Default for Multimap<K, V> {
 
 impl<K: Eq + Hash, V: PartialEq + Copy> Multimap<K, V> {
     pub fn insert(&mut self, key: K, value: V) {
-        let values = self.entries.entry(key).or_default();
-        if !values.contains(&value) {
-            values.push(value);
+        match self.entries.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(Values::One(value));
+            }
+            Entry::Occupied(mut slot) => {
+                let values = slot.get_mut();
+                match values {
+                    Values::One(existing) if *existing == value => {}
+                    Values::One(existing) => *values = Values::Many(vec![*existing, value]),
+                    Values::Many(many) if many.contains(&value) => {}
+                    Values::Many(many) => many.push(value),
+                }
+            }
         }
     }
 
@@ -161,11 +188,19 @@ impl<K: Eq + Hash, V: PartialEq + Copy> Multimap<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        if let Some(values) = self.entries.get_mut(key) {
-            values.retain(|existing| *existing != value);
-            if values.is_empty() {
-                self.entries.remove(key);
+        let Some(values) = self.entries.get_mut(key) else { return };
+        let now_empty = match values {
+            Values::One(existing) => *existing == value,
+            Values::Many(many) => {
+                many.retain(|existing| *existing != value);
+                if let [only] = many.as_slice() {
+                    *values = Values::One(*only);
+                }
+                matches!(values, Values::Many(many) if many.is_empty())
             }
+        };
+        if now_empty {
+            self.entries.remove(key);
         }
     }
 
@@ -174,7 +209,7 @@ impl<K: Eq + Hash, V: PartialEq + Copy> Multimap<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        self.entries.get(key).map(Vec::as_slice).unwrap_or_default()
+        self.entries.get(key).map(Values::as_slice).unwrap_or_default()
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &K> {
@@ -237,7 +272,11 @@ impl Ledger {
 
     /// The patron whose current card this is.
     pub fn patron_by_card(&self, card: &str) -> Option<&Patron> {
-        self.patron_ids_by_card.get(card).iter().filter_map(|id| self.patrons.get(id)).find(|patron| patron.card == card)
+        self.patron_ids_by_card
+            .get(card)
+            .iter()
+            .filter_map(|id| self.patrons.get(id))
+            .find(|patron| patron.card == card)
     }
 
     pub fn loan(&self, loan_id: LoanId) -> Option<&Loan> {
@@ -298,7 +337,11 @@ impl Ledger {
 
     /// The open hold (in transit or ready) that the copy is set aside for.
     pub fn hold_trapping(&self, item_id: ItemId) -> Option<&Hold> {
-        self.hold_ids_by_trapped_item.get(&item_id).iter().filter_map(|hold_id| self.holds.get(hold_id)).min_by_key(|hold| hold.hold_id)
+        self.hold_ids_by_trapped_item
+            .get(&item_id)
+            .iter()
+            .filter_map(|hold_id| self.holds.get(hold_id))
+            .min_by_key(|hold| hold.hold_id)
     }
 
     /// Ready holds whose pickup deadline is before `today`, earliest deadline first.
@@ -325,7 +368,10 @@ impl Ledger {
             return CirculationState::OnHoldShelf { pickup_branch: hold.pickup_branch.clone() };
         }
         if let Some(transit) = self.transit_of(item_id) {
-            return CirculationState::InTransit { to_branch: transit.to_branch.clone(), for_hold: transit.for_hold.is_some() };
+            return CirculationState::InTransit {
+                to_branch: transit.to_branch.clone(),
+                for_hold: transit.for_hold.is_some(),
+            };
         }
         CirculationState::OnShelf
     }
@@ -391,5 +437,29 @@ impl Ledger {
             self.ready_holds_by_pickup_by.insert((pickup_by, hold.hold_id));
         }
         self.holds.insert(hold.hold_id, hold);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multimap_keeps_one_value_inline_and_grows_and_shrinks() {
+        let mut map: Multimap<u32, u32> = Multimap::default();
+        map.insert(1, 10);
+        map.insert(1, 10);
+        assert_eq!(map.get(&1), &[10]);
+        map.insert(1, 11);
+        map.insert(1, 12);
+        assert_eq!(map.get(&1), &[10, 11, 12]);
+        map.remove(&1, 11);
+        map.remove(&1, 10);
+        assert_eq!(map.get(&1), &[12]);
+        map.remove(&1, 99);
+        assert_eq!(map.get(&1), &[12]);
+        map.remove(&1, 12);
+        assert!(map.get(&1).is_empty());
+        assert_eq!(map.keys().count(), 0);
     }
 }

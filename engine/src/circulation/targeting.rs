@@ -54,7 +54,12 @@ pub struct PickEntry {
 
 impl<'a> Desk<'a> {
     /// The title's waiting holds that may be filled today, in FIFO order.
-    pub(crate) fn eligible_waiting_holds(&self, bib_id: BibId, today: Date, excluded: &HashSet<HoldId>) -> Vec<&'a Hold> {
+    pub(crate) fn eligible_waiting_holds(
+        &self,
+        bib_id: BibId,
+        today: Date,
+        excluded: &HashSet<HoldId>,
+    ) -> Vec<&'a Hold> {
         self.ledger
             .queue_of_bib(bib_id)
             .filter(|hold| {
@@ -80,7 +85,11 @@ impl<'a> Desk<'a> {
 
     /// Matches holds (FIFO order, all of one title) with free copies; returns each served hold with
     /// the index of its copy in `copies`, in queue order. See the module documentation for the rules.
-    pub(crate) fn match_holds_to_copies<'h>(&self, holds: &[&'h Hold], copies: &[FreeCopy<'_>]) -> Vec<(&'h Hold, usize)> {
+    pub(crate) fn match_holds_to_copies<'h>(
+        &self,
+        holds: &[&'h Hold],
+        copies: &[FreeCopy<'_>],
+    ) -> Vec<(&'h Hold, usize)> {
         let mut taken = vec![false; copies.len()];
         let mut free = copies.len();
         let mut matched: Vec<(&'h Hold, Option<usize>)> = Vec::new();
@@ -91,7 +100,10 @@ impl<'a> Desk<'a> {
             }
             match hold.item_id {
                 Some(wanted) => {
-                    let copy = copies.iter().enumerate().position(|(index, copy)| !taken[index] && copy.item.item_id == wanted);
+                    let copy = copies
+                        .iter()
+                        .enumerate()
+                        .position(|(index, copy)| !taken[index] && copy.item.item_id == wanted);
                     if let Some(index) = copy {
                         taken[index] = true;
                         free -= 1;
@@ -106,7 +118,9 @@ impl<'a> Desk<'a> {
         }
         // Title-level holds at their own pickup branch first, so no copy travels needlessly.
         for (hold, copy) in matched.iter_mut().filter(|(_, copy)| copy.is_none()) {
-            if let Some(index) = (0..copies.len()).find(|&index| !taken[index] && copies[index].branch == hold.pickup_branch) {
+            if let Some(index) =
+                (0..copies.len()).find(|&index| !taken[index] && copies[index].branch == hold.pickup_branch)
+            {
                 taken[index] = true;
                 *copy = Some(index);
             }
@@ -138,10 +152,9 @@ impl<'a> Desk<'a> {
         let mut holds = self.eligible_waiting_holds(candidate.bib_id, today, &HashSet::new());
         let position = holds.partition_point(|hold| hold.queue_key() < candidate.queue_key());
         holds.insert(position, candidate);
-        self.match_holds_to_copies(&holds, &copies)
-            .into_iter()
-            .find(|(hold, _)| std::ptr::eq(*hold, candidate))
-            .map(|(_, index)| PickTarget { item_id: copies[index].item.item_id, branch: copies[index].branch.to_string() })
+        self.match_holds_to_copies(&holds, &copies).into_iter().find(|(hold, _)| std::ptr::eq(*hold, candidate)).map(
+            |(_, index)| PickTarget { item_id: copies[index].item.item_id, branch: copies[index].branch.to_string() },
+        )
     }
 
     /// The copies to pull from `branch`'s shelves for waiting holds, in FIFO order. `today` (when given)

@@ -155,7 +155,9 @@ impl Desk<'_> {
         let patron = self.find_patron(&request.patron)?;
         let loans = self.ledger.loans_of_patron(patron.patron_id);
         let mut blocks = self.patron_blocks(patron, today);
-        if let Some(rule) = request.branch.as_deref().and_then(|branch| self.rules.resolve(branch, &patron.category, None)) {
+        if let Some(rule) =
+            request.branch.as_deref().and_then(|branch| self.rules.resolve(branch, &patron.category, None))
+        {
             if loans.len() >= usize::from(rule.max_items_total) {
                 blocks.push(Refusal::LimitReached { limit: u32::from(rule.max_items_total) });
             }
@@ -242,7 +244,9 @@ impl Desk<'_> {
         let hold_queue_length = self
             .ledger
             .queue_of_bib(item.bib_id)
-            .filter(|hold| hold.status == HoldStatus::Waiting && hold.item_id.is_none_or(|wanted| wanted == item.item_id))
+            .filter(|hold| {
+                hold.status == HoldStatus::Waiting && hold.item_id.is_none_or(|wanted| wanted == item.item_id)
+            })
             .count() as u32;
         let availability = item.availability();
         Ok(ItemView {

@@ -47,7 +47,8 @@ pub fn rule(branch: Option<&str>, category: Option<&str>, material: Option<&str>
 /// Central is closed on Mondays and 12/29–1/3 and opens on the holiday Monday 2026-05-04; Gyotoku is
 /// closed on Tuesdays and 12/29–1/3; the community room lends but hands out no holds.
 pub fn calendar() -> CalendarDefinition {
-    let year_end = AnnualClosure { from_month: 12, from_day: 29, to_month: 1, to_day: 3, reason: "年末年始".into() };
+    let year_end =
+        AnnualClosure { from_month: 12, from_day: 29, to_month: 1, to_day: 3, reason: "年末年始".into() };
     CalendarDefinition {
         branches: vec![
             BranchCalendarDefinition {
@@ -114,13 +115,23 @@ impl Library {
     pub fn new() -> Library {
         let holdings = Arc::new(RwLock::new(Holdings::new()));
         holdings.write().register_branches(["central", "gyotoku", "room"]).unwrap();
-        let mut items = vec![copy(1000, 100, "central", "book"), copy(1001, 100, "gyotoku", "book"), copy(2000, 200, "central", "book")];
+        let mut items = vec![
+            copy(1000, 100, "central", "book"),
+            copy(1001, 100, "gyotoku", "book"),
+            copy(2000, 200, "central", "book"),
+        ];
         items.extend((3000..3005).map(|item| copy(item, 300, "central", "av")));
         holdings.write().upsert_items(items).unwrap();
         let circulation = Circulation::new(holdings.clone());
         circulation.set_rules(rules()).unwrap();
         circulation.set_calendar(&calendar()).unwrap();
-        let library = Library { circulation, holdings, next_seq: Cell::new(1), next_id: Cell::new(1), outbox: RefCell::new(Vec::new()) };
+        let library = Library {
+            circulation,
+            holdings,
+            next_seq: Cell::new(1),
+            next_id: Cell::new(1),
+            outbox: RefCell::new(Vec::new()),
+        };
         library.upsert_patrons([
             patron(1, "adult", "central", PatronStatus::Active, "2028-03-31"),
             patron(2, "adult", "gyotoku", PatronStatus::Active, "2028-03-31"),
@@ -203,7 +214,13 @@ impl Library {
         loan.loan_id
     }
 
-    pub fn try_renew(&self, item: u64, patron: Option<u64>, branch: &str, today: &str) -> Result<RenewalDecision, Refusal> {
+    pub fn try_renew(
+        &self,
+        item: u64,
+        patron: Option<u64>,
+        branch: &str,
+        today: &str,
+    ) -> Result<RenewalDecision, Refusal> {
         self.circulation.decide_renewal(&RenewalRequest {
             item: ItemRef::Id(ItemId(item)),
             patron_id: patron.map(PatronId),
@@ -219,7 +236,11 @@ impl Library {
     }
 
     pub fn try_checkin(&self, item: u64, branch: &str, today: &str) -> Result<CheckinDecision, Refusal> {
-        self.circulation.decide_checkin(&CheckinRequest { item: ItemRef::Id(ItemId(item)), branch: branch.to_string(), today: date(today) })
+        self.circulation.decide_checkin(&CheckinRequest {
+            item: ItemRef::Id(ItemId(item)),
+            branch: branch.to_string(),
+            today: date(today),
+        })
     }
 
     /// Checks in and commits; returns the decision.
@@ -247,11 +268,21 @@ impl Library {
                 &Transit { item_id, to_branch: to_branch.clone(), for_hold: None },
             )],
             CheckinOutcome::HoldReady { hold_id, pickup_by, .. } => {
-                let ready = Hold { status: HoldStatus::Ready, trapped_item_id: Some(item_id), pickup_by: Some(*pickup_by), ..hold(*hold_id) };
+                let ready = Hold {
+                    status: HoldStatus::Ready,
+                    trapped_item_id: Some(item_id),
+                    pickup_by: Some(*pickup_by),
+                    ..hold(*hold_id)
+                };
                 vec![CirculationEvent::hold_upserted(self.seq(), &ready)]
             }
             CheckinOutcome::HoldTransit { hold_id, to_branch, .. } => {
-                let travelling = Hold { status: HoldStatus::InTransit, trapped_item_id: Some(item_id), pickup_by: None, ..hold(*hold_id) };
+                let travelling = Hold {
+                    status: HoldStatus::InTransit,
+                    trapped_item_id: Some(item_id),
+                    pickup_by: None,
+                    ..hold(*hold_id)
+                };
                 vec![
                     CirculationEvent::hold_upserted(self.seq(), &travelling),
                     CirculationEvent::transit_opened(
