@@ -19,6 +19,7 @@ from shoka.api.audit_routes import operation_log
 from shoka.api.auth_routes import issue_token, staff_self
 from shoka.api.catalogue_routes import export_marc, get_bib, search_catalogue
 from shoka.api.circulation_routes import CIRCULATION_ROUTES
+from shoka.api.purchase_requests import PURCHASE_REQUEST_ROUTES
 from shoka.api.service_points import list_service_points
 from shoka.auth.tokens import TokenService, load_signing_key
 from shoka.config import Settings, load_settings
@@ -38,7 +39,7 @@ from shoka.web.security_headers import SecurityHeadersMiddleware
 logger = logging.getLogger(__name__)
 
 API_ROUTES = [health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib, export_marc]
-ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *OPAC_ROUTES, *SRU_ROUTES, *FEDERATION_ROUTES]
+ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *PURCHASE_REQUEST_ROUTES, *OPAC_ROUTES, *SRU_ROUTES, *FEDERATION_ROUTES]
 
 
 # How often ready holds past their pickup date are expired (SHOKA_HOLD_EXPIRY_SECONDS; tests shorten it).

@@ -147,3 +147,19 @@ def test_circulation_is_in_the_operation_log(library):
     actions = {row[0] for row in library.query(
         "SELECT action FROM operation_log WHERE detail->>'item' = %s", barcode)}
     assert {"circulation.checkout", "circulation.checkin"} <= actions
+
+
+def test_requests_for_titles_not_held_are_recorded_for_acquisitions(library):
+    card = library.free_patron()
+    created = library.post("/api/v1/purchase-requests", {"patron": card, "title": "まだない本", "author": "未来 太郎",
+                                                         "isbn": "978-4-00-000000-0"})
+    assert created.status_code == 201, created.text
+    assert created.json()["isbn"] == "9784000000000" and created.json()["status"] == "new"
+    listed = library.get("/api/v1/purchase-requests", role="librarian", status="new").json()
+    assert any(entry["id"] == created.json()["id"] for entry in listed)
+    held_isbn = library.query("SELECT isbns[1] FROM bib WHERE cardinality(isbns) > 0 LIMIT 1")[0][0]
+    held = library.post("/api/v1/purchase-requests", {"patron": card, "title": "x", "isbn": held_isbn})
+    assert held.status_code == 409 and held.json()["code"] == "already_held"
+    invalid = library.post("/api/v1/purchase-requests", {"title": "x", "isbn": "978-4-00-000000-3"})
+    assert invalid.status_code == 400 and invalid.json()["code"] == "invalid_isbn"
+    assert library.get("/api/v1/purchase-requests", role="counter").status_code == 403
