@@ -33,6 +33,7 @@ from shoka.federation import FEDERATION_ROUTES
 from shoka.opac import OPAC_ROUTES
 from shoka.sru import SRU_ROUTES
 from shoka.replica.engine_replica import EngineReplica
+from shoka.web.csrf import opac_csrf_config
 from shoka.web.pages import TEMPLATE_CONFIG
 from shoka.web.security_headers import SecurityHeadersMiddleware
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RequestLogMiddleware, SecurityHeadersMiddleware],
         template_config=TEMPLATE_CONFIG,
+        csrf_config=opac_csrf_config(database_url),
         openapi_config=OpenAPIConfig(title="Shoka API", version=__version__, path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         logging_config=None,

@@ -12,10 +12,11 @@ from shoka.errors import ShokaError
 
 _encoder = msgspec.json.Encoder()
 
-NOT_FOUND_CODES = frozenset({"unknown_patron", "unknown_item", "unknown_hold"})
+# Another patron's loan or hold is "not found" for the asker: its existence is none of their business.
+NOT_FOUND_CODES = frozenset({"unknown_patron", "unknown_item", "unknown_hold", "not_your_loan", "not_your_hold"})
 CONFLICT_CODES = frozenset({"already_on_loan", "already_on_loan_to_patron", "on_hold_for_another",
                             "reserved_for_others", "not_on_loan", "renewal_blocked_by_hold", "hold_exists",
-                            "already_borrowed", "hold_not_waiting", "not_your_loan", "not_your_hold"})
+                            "already_borrowed", "hold_not_waiting"})
 
 
 class CirculationRefused(ShokaError):

@@ -86,11 +86,14 @@ async def place_hold(connection: AsyncConnection, replica, *, bib_id: int, picku
                       pick_from=decision.get("target"))
 
 
-async def _lock_hold(cursor, hold_id: int) -> tuple[int, int]:
-    await cursor.execute("SELECT bib_id, patron_id FROM hold WHERE id = %s", [hold_id])
+async def _lock_hold(cursor, hold_id: int, patron_id: int | None = None) -> tuple[int, int]:
+    """Locks the hold's record, then the hold; a closed hold of the asker is a conflict, not a mystery."""
+    await cursor.execute("SELECT bib_id, patron_id, status FROM hold WHERE id = %s", [hold_id])
     row = await cursor.fetchone()
-    if row is None:
-        raise NotFound(f"予約 {hold_id} は存在しません。", code="unknown_hold")
+    if row is None or (patron_id is not None and row[1] != patron_id):
+        raise NotFound("お探しの予約が見つかりません。", code="unknown_hold")
+    if row[2] not in ("waiting", "in_transit", "ready"):
+        raise Conflict("この予約はすでに終了しています。", code="hold_closed")
     await _lock_bib(cursor, row[0])
     await cursor.execute("SELECT bib_id, patron_id FROM hold WHERE id = %s FOR UPDATE", [hold_id])
     return await cursor.fetchone()
@@ -102,7 +105,7 @@ async def cancel_hold(connection: AsyncConnection, replica, *, hold_id: int, tod
     goes to the next in line or back to the shelf."""
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
-        await _lock_hold(cursor, hold_id)
+        await _lock_hold(cursor, hold_id, patron_id)
         where = await _pickup_point(cursor, hold_id)
         await replica.wait_until_current(await current_seq(cursor))
         request: dict = {"hold_id": hold_id, "today": today.isoformat()}
@@ -147,7 +150,7 @@ async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, p
                         patron_id: int | None = None) -> dict:
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
-        await _lock_hold(cursor, hold_id)
+        await _lock_hold(cursor, hold_id, patron_id)
         await replica.wait_until_current(await current_seq(cursor))
         request: dict = {"hold_id": hold_id, "pickup_branch": pickup_branch}
         if patron_id is not None:

@@ -48,4 +48,4 @@ async def opac_home(request: Request) -> Template:
                 WHERE sp.is_active GROUP BY sp.id ORDER BY sp.sort_order, sp.id""")).fetchall()
     arrivals = [NewArrival(*row) for row in arrivals_rows]
     service_points = [ServicePointSummary(*row) for row in point_rows]
-    return page(request, "home.html", new_arrivals=arrivals, service_points=service_points)
+    return await page(request, "home.html", new_arrivals=arrivals, service_points=service_points)
