@@ -10,8 +10,10 @@ temporary folder, so that ordinary test runs leave the checkout unchanged.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -21,11 +23,12 @@ CHROMIUM = "/usr/bin/chromium"
 WIDTHS = {"desktop": (1280, 800), "phone": (375, 812)}
 TEXT = {
     "ja": {"search": "検索", "login": "ログイン", "logout": "ログアウト", "my_page": "マイページ", "reserve": "予約する",
-           "login_to_reserve": "ログインして予約する", "cancel": "予約を取り消す", "placed": "予約しました",
+           "login_to_reserve": "ログインして予約する", "cancel": "予約を取り消す", "placed": "予約しました", "renew": "延長する", "renewed": "延長しました",
            "cancelled": "予約を取り消しました", "logged_out": "ログアウトしました", "card": "利用者カード番号",
            "password": "パスワード", "pickup": "受取館"},
     "en": {"search": "Search", "login": "Log in", "logout": "Log out", "my_page": "My page", "reserve": "Reserve",
-           "login_to_reserve": "Log in to reserve", "cancel": "Cancel", "placed": "reservation has been placed",
+           "login_to_reserve": "Log in to reserve", "cancel": "Cancel", "placed": "reservation has been placed", "renew": "Renew",
+           "renewed": "The loan has been renewed.",
            "cancelled": "reservation has been cancelled", "logged_out": "You have logged out",
            "card": "Library card number", "password": "Password", "pickup": "Pickup library"},
 }
@@ -75,9 +78,20 @@ def shoot(page, folder: Path, name: str, language: str, width: str) -> None:
         page.screenshot(path=str(folder / f"{name}-{language}-{width}.png"))
 
 
+def give_kate_a_renewable_loan(library) -> None:
+    """Each walk renews kate's loan C1201: make it renewable again (due in a week, not yet renewed)."""
+    with psycopg.connect(library.database_url) as connection:
+        loan_id = connection.execute(
+            "UPDATE loan SET renewals = 0, due_on = current_date + 7 FROM item i WHERE i.id = loan.item_id "
+            "AND i.barcode = 'C1201' AND loan.returned_at IS NULL RETURNING loan.id").fetchone()[0]
+        connection.execute("INSERT INTO outbox_event (topic, entity_id) VALUES ('loan', %s)", [loan_id])
+    time.sleep(0.5)  # both workers follow the outbox within milliseconds
+
+
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_search_to_logout_walk(chromium, library, screenshot_folder, language, width):
+    give_kate_a_renewable_loan(library)
     words = TEXT[language]
     viewport_width, viewport_height = WIDTHS[width]
     context = chromium.new_context(viewport={"width": viewport_width, "height": viewport_height},
@@ -132,6 +146,9 @@ def test_search_to_logout_walk(chromium, library, screenshot_folder, language, w
     check_accessibility(page, "my", language, width)
     shoot(page, screenshot_folder, "my", language, width)
     assert no_sideways_scrolling(page)
+    page.locator("tr.loan[data-barcode='C1201']").get_by_role("button", name=words["renew"]).click()
+    page.wait_for_selector("div.notice")
+    assert words["renewed"] in page.locator("div.notice").inner_text()
     row = page.locator("tr.hold", has_text="これからの本の話をしよう")
     row.get_by_role("button", name=words["cancel"]).click()
     page.wait_for_selector("div.notice")
