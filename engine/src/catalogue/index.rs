@@ -28,6 +28,8 @@ fn payload_value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
     payload.split(';').find_map(|part| part.strip_prefix(key))
 }
 
+const SEARCH_THREADS: usize = 2;
+
 pub struct CatalogueIndex {
     index: Index,
     fields: CatalogueFields,
@@ -41,7 +43,10 @@ fn reader_of(index: &Index) -> Result<IndexReader, CatalogueError> {
 }
 
 impl CatalogueIndex {
-    fn from_index(index: Index, fields: CatalogueFields, holdings: Arc<RwLock<Holdings>>) -> Result<Self, CatalogueError> {
+    fn from_index(mut index: Index, fields: CatalogueFields, holdings: Arc<RwLock<Holdings>>) -> Result<Self, CatalogueError> {
+        // A search spreads over the index's segments on two threads: an idle core halves a broad query's
+        // latency, and under load the threads simply queue behind other requests.
+        index.set_multithread_executor(SEARCH_THREADS)?;
         register_japanese_tokenizers(index.tokenizers());
         let reader = reader_of(&index)?;
         Ok(CatalogueIndex { index, fields, reader, writer: Mutex::new(None), holdings })
