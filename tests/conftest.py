@@ -88,9 +88,12 @@ def free_port() -> int:
 
 
 class RunningServer:
-    """`shoka serve` started as a real process: granian, two workers, real HTTP on a free port."""
+    """`shoka serve` started as a real process: granian, two workers, real HTTP on a free port; with `sip2=True`
+    also its SIP2 server on another free port (`sip2_address`), which `wait_until_healthy` waits for too."""
 
-    def __init__(self, database_url: str, home: Path, workers: int = 2) -> None:
+    sip2_address: tuple[str, int] | None = None  # also for subclasses that start the server their own way
+
+    def __init__(self, database_url: str, home: Path, workers: int = 2, sip2: bool = False) -> None:
         import subprocess
         import sys
 
@@ -98,8 +101,10 @@ class RunningServer:
         self.database_url = database_url
         self.home = home
         port = free_port()
+        self.sip2_address = ("127.0.0.1", free_port()) if sip2 else None
         self.environment = {**os.environ, "SHOKA_HOME": str(home), "SHOKA_DATABASE_URL": database_url,
-                            "SHOKA_HTTP": f"127.0.0.1:{port}", "SHOKA_SIP2": "", "SHOKA_HTTP_WORKERS": str(workers)}
+                            "SHOKA_HTTP": f"127.0.0.1:{port}", "SHOKA_HTTP_WORKERS": str(workers),
+                            "SHOKA_SIP2": "%s:%d" % self.sip2_address if sip2 else ""}
         self.log_path = home / "serve.out"
         home.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen([sys.executable, "-m", "shoka.cli", "serve"], env=self.environment,
@@ -117,12 +122,23 @@ class RunningServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200 and self._sip2_listening():
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"server not healthy after {timeout_seconds} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def _sip2_listening(self) -> bool:
+        import socket
+
+        if self.sip2_address is None:
+            return True
+        try:
+            socket.create_connection(self.sip2_address, timeout=1.0).close()
+        except OSError:
+            return False
+        return True
 
     def run_cli(self, *arguments: str, input_text: str | None = None):
         import subprocess
