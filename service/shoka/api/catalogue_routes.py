@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
+from shoka.catalogue.bib_record import BIB_RECORD_COLUMNS
 from shoka.catalogue.marc_export import bib_as_marc
 from shoka.catalogue.search_models import BranchAvailability, SearchPage, SearchRequest, SortOrder, run_search
 from shoka.errors import NotFound
@@ -89,21 +90,21 @@ class BibDetail(msgspec.Struct, frozen=True):
     holds_waiting: int
 
 
+# The record's columns without the two stored MARC forms (the last two of BIB_RECORD_COLUMNS).
+DISPLAY_COLUMNS = BIB_RECORD_COLUMNS.rsplit(", marc_iso2709", 1)[0]
+
+
 class _EngineHoldings(msgspec.Struct):
     items: list[dict]
     branches: list[BranchAvailability]
 
-
-_BIB_COLUMNS = ("id, source, title, title_reading, title_romanised, subtitle, responsibility, authors, publisher, "
-                "publisher_reading, publication_place, publication_year, edition, extent, series, subjects, ndc, "
-                "isbns, language, material_type, notes, aozora_card_url, aozora_text_url, ndl_digital_url, updated_at")
 
 
 @get("/api/v1/bibs/{bib_id:int}", tags=["catalogue"], summary="One record with its copies and their status")
 async def get_bib(request: Request, bib_id: int) -> BibDetail:
     async with request.app.state.pools.public.connection() as connection:
         row = await (await connection.execute(
-            f"SELECT {_BIB_COLUMNS} FROM bib WHERE id = %s AND NOT is_withdrawn", [bib_id])).fetchone()
+            f"SELECT {DISPLAY_COLUMNS} FROM bib WHERE id = %s AND NOT is_withdrawn", [bib_id])).fetchone()
         if row is None:
             raise NotFound(f"record {bib_id} does not exist", code="bib_not_found")
         waiting = (await (await connection.execute(
@@ -126,7 +127,7 @@ async def export_marc(
 ) -> Response[bytes]:
     async with request.app.state.pools.public.connection() as connection:
         row = await (await connection.execute(
-            f"SELECT {_BIB_COLUMNS}, marc_iso2709, marc_xml FROM bib WHERE id = %s AND NOT is_withdrawn",
+            f"SELECT {BIB_RECORD_COLUMNS} FROM bib WHERE id = %s AND NOT is_withdrawn",
             [bib_id])).fetchone()
     if row is None:
         raise NotFound(f"record {bib_id} does not exist", code="bib_not_found")

@@ -6,13 +6,12 @@ Rows are read through the public database role, which may read the catalogue and
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from enum import Enum
-from typing import NamedTuple
 from xml.etree import ElementTree
 
+from shoka.catalogue.bib_record import BIB_RECORD_COLUMNS, BibRow
 from shoka.catalogue.marc_export import bib_as_marc
 from shoka.sru import xml_text
 
@@ -51,43 +50,6 @@ SCHEMA_NAMES: dict[str, RecordSchema] = {
     "info:srw/schema/1/dc-schema": RecordSchema.DC, "http://purl.org/dc/elements/1.1/": RecordSchema.DC,
     "dcndl_simple": RecordSchema.DCNDL_SIMPLE, "http://ndl.go.jp/dcndl/dcndl_simple/": RecordSchema.DCNDL_SIMPLE,
 }
-
-# The column order `marc_export.record_from_fields` unpacks, then the two stored MARC forms.
-BIB_RECORD_COLUMNS = ("id, source, title, title_reading, title_romanised, subtitle, responsibility, authors, "
-                      "publisher, publisher_reading, publication_place, publication_year, edition, extent, series, "
-                      "subjects, ndc, isbns, language, material_type, notes, aozora_card_url, aozora_text_url, "
-                      "ndl_digital_url, updated_at, marc_iso2709, marc_xml")
-
-
-class BibRow(NamedTuple):
-    id: int
-    source: str
-    title: str
-    title_reading: str | None
-    title_romanised: str | None
-    subtitle: str | None
-    responsibility: str | None
-    authors: list[dict]
-    publisher: str | None
-    publisher_reading: str | None
-    publication_place: str | None
-    publication_year: int | None
-    edition: str | None
-    extent: str | None
-    series: list[str]
-    subjects: list[str]
-    ndc: str | None
-    isbns: list[str]
-    language: str | None
-    material_type: str
-    notes: list[str]
-    aozora_card_url: str | None
-    aozora_text_url: str | None
-    ndl_digital_url: str | None
-    updated_at: dt.datetime
-    marc_iso2709: bytes | None
-    marc_xml: str | None
-
 
 class RecordUnavailable(Exception):
     """The record cannot be given in the schema asked for (a stored record that no longer converts)."""
