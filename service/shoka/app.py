@@ -32,6 +32,7 @@ from shoka.logs import RequestLogMiddleware, configure_logging
 from shoka.federation import FEDERATION_ROUTES
 from shoka.opac import OPAC_ROUTES
 from shoka.sru import SRU_ROUTES
+from shoka.staff import STAFF_ROUTES
 from shoka.replica.engine_replica import EngineReplica
 from shoka.web.csrf import opac_csrf_config
 from shoka.web.pages import TEMPLATE_CONFIG
@@ -40,7 +41,8 @@ from shoka.web.security_headers import SecurityHeadersMiddleware
 logger = logging.getLogger(__name__)
 
 API_ROUTES = [health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib, export_marc]
-ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *PURCHASE_REQUEST_ROUTES, *OPAC_ROUTES, *SRU_ROUTES, *FEDERATION_ROUTES]
+ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *PURCHASE_REQUEST_ROUTES, *OPAC_ROUTES, *STAFF_ROUTES, *SRU_ROUTES,
+          *FEDERATION_ROUTES]
 
 
 # How often ready holds past their pickup date are expired (SHOKA_HOLD_EXPIRY_SECONDS; tests shorten it).

@@ -46,6 +46,17 @@ class NotAuthenticated(ShokaError):
     code = "not_authenticated"
 
 
+class LoginRequired(NotAuthenticated):
+    """A page needs a login: a browser is sent to `login_url` (which returns it to the page afterwards); a
+    script's fetch gets 401 JSON and can ask the user to log in again without losing what is on screen."""
+
+    code = "login_required"
+
+    def __init__(self, message: str, *, login_url: str) -> None:
+        super().__init__(message)
+        self.login_url = login_url
+
+
 class Forbidden(ShokaError):
     status_code = HTTPStatus.FORBIDDEN
     code = "forbidden"
@@ -92,6 +103,8 @@ def _respond(request: Request, status: int, body: ErrorBody, headers: dict[str, 
 
 
 def handle_shoka_error(request: Request, error: ShokaError) -> Response:
+    if isinstance(error, LoginRequired) and _wants_html(request):
+        return Response(content=b"", status_code=303, headers={"Location": error.login_url, "Cache-Control": "no-store"})
     return _respond(request, int(error.status_code), ErrorBody(error.code, error.message))
 
 

@@ -25,7 +25,8 @@ from shoka.web.i18n import LANGUAGE_COOKIE, MESSAGES, Language, request_language
 from shoka.web.web_settings import KIOSK_IDLE_SECONDS, request_is_kiosk
 
 TEMPLATE_FOLDERS = [Path(__file__).parent / "templates", Path(__file__).parents[1] / "opac" / "templates",
-                    Path(__file__).parents[1] / "federation" / "templates"]
+                    Path(__file__).parents[1] / "federation" / "templates",
+                    Path(__file__).parents[1] / "staff" / "templates"]
 
 TEMPLATE_CONFIG = TemplateConfig(directory=TEMPLATE_FOLDERS, engine=JinjaTemplateEngine)
 
@@ -114,6 +115,15 @@ def render_error_page(request: Request, status_code: int, code: str, message: st
     csrf_token = csrf_token if isinstance(csrf_token, str) else ""
     csrf_input = f'<input type="hidden" name="_csrf_token" value="{html.escape(csrf_token)}">' if csrf_token else ""
     engine = request.app.template_engine
+    if request.url.path.startswith("/staff"):
+        from shoka.staff.pages import staff_context  # staff pages build on this module, not the reverse
+
+        rendered = engine.get_template("staff/error.html").render(
+            **staff_context(request, request.state.get("staff_session")), request=request, branches=[],
+            working_branch_name="", csrf_input=csrf_input, error_status=status_code, code=code, message=message,
+            flash=None)
+        return Response(content=rendered, status_code=status_code, media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
     rendered = engine.get_template("error.html").render(
         **_base_context(request, language, logged_in=bool(lookup and lookup.session), kiosk=request_is_kiosk(request)),
         csrf_input=csrf_input, error_status=status_code, code=code, message=message, flash=None)

@@ -1,0 +1,10 @@
+"""The staff web client (/staff): the counter, patrons, cataloguing, printing, staff accounts and the
+operation log. Pages are server-rendered; the counter screen adds a little JavaScript so that a scanner can
+work without page loads. Every route is guarded by a staff session (shoka.staff.access)."""
+
+from shoka.staff.home import HOME_ROUTES
+
+# Every staff page handler; app.py serves this list.
+STAFF_ROUTES = [
+    *HOME_ROUTES,
+]
