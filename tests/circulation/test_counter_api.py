@@ -139,6 +139,19 @@ def test_a_retried_request_gets_the_same_answer(library):
                          "AND returned_at IS NULL", barcode)[0][0] == 1
 
 
+def test_a_request_id_reused_for_another_copy_is_refused_not_answered(library):
+    card = library.free_patron()
+    (first_barcode, _), (other_barcode, _) = library.free_items(2)
+    request_id = uuid.uuid4().hex
+    assert library.post("/api/v1/circulation/checkout",
+                        {"patron": card, "item": first_barcode, "request_id": request_id}).status_code == 201
+    reused = library.post("/api/v1/circulation/checkout",
+                          {"patron": card, "item": other_barcode, "request_id": request_id})
+    assert reused.status_code == 409 and reused.json()["code"] == "request_id_reused"
+    assert library.query("SELECT count(*) FROM loan l JOIN item i ON i.id = l.item_id WHERE i.barcode = %s "
+                         "AND l.returned_at IS NULL", other_barcode)[0][0] == 0
+
+
 def test_circulation_is_in_the_operation_log(library):
     card = library.free_patron()
     (barcode, _), = library.free_items(1)

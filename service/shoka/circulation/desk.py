@@ -112,7 +112,7 @@ async def lock_copy(connection: AsyncConnection, barcode: str, request_id: str |
         await answer_cursor.execute(_EARLIER_ANSWER, [request_id])
     await position_cursor.execute("SELECT coalesce(max(seq), 0) FROM outbox_event")
     item = _locked_item(await item_cursor.fetchone(), barcode)
-    earlier = _earlier(await answer_cursor.fetchone(), request_id, operation) if request_id is not None else None
+    earlier = _earlier(await answer_cursor.fetchone(), request_id, operation, barcode) if request_id is not None else None
     return item, earlier, (await position_cursor.fetchone())[0]
 
 
@@ -140,11 +140,14 @@ async def branch_id(cursor: AsyncCursor, code: str) -> int:
     return _branch_ids[code]
 
 
-def _earlier(row: tuple | None, request_id: str, operation: str) -> dict | None:
+def _earlier(row: tuple | None, request_id: str, operation: str, barcode: str) -> dict | None:
+    """The stored answer of a request already carried out under this id; an id reused for another operation
+    or another copy is refused rather than answered with an unrelated result."""
     if row is None:
         return None
-    if row[0] != operation:
-        raise Conflict(f"request_id {request_id} was already used for {row[0]}", code="request_id_reused")
+    if row[0] != operation or row[1].get("item") != barcode:
+        raise Conflict(f"request_id {request_id} was already used for {row[0]} of another request",
+                       code="request_id_reused")
     return row[1]
 
 
@@ -184,7 +187,7 @@ async def lock_checkout_parties(connection: AsyncConnection, *, barcode: str, ca
         """SELECT (SELECT coalesce(max(seq), 0) FROM outbox_event), (SELECT id FROM service_point WHERE code = %s),
                   nextval(pg_get_serial_sequence('loan', 'id'))""", [branch])
     item = _locked_item(await item_cursor.fetchone(), barcode)
-    earlier = _earlier(await answer_cursor.fetchone(), request_id, "checkout") if request_id is not None else None
+    earlier = _earlier(await answer_cursor.fetchone(), request_id, "checkout", barcode) if request_id is not None else None
     patron = await patron_cursor.fetchone()
     outbox_seq, branch_point, loan_id = await position_cursor.fetchone()
     if earlier is None and patron is None:
