@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from shoka import __version__
-from shoka.api.audit_routes import operation_log
+from shoka.api.audit_routes import operation_log, operation_log_export
 from shoka.api.auth_routes import issue_token, staff_self
 from shoka.api.catalogue_routes import export_marc, get_bib, search_catalogue
 from shoka.api.circulation_routes import CIRCULATION_ROUTES
@@ -40,7 +40,8 @@ from shoka.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
-API_ROUTES = [health, issue_token, staff_self, operation_log, list_service_points, search_catalogue, get_bib, export_marc]
+API_ROUTES = [health, issue_token, staff_self, operation_log, operation_log_export, list_service_points, search_catalogue,
+              get_bib, export_marc]
 ROUTES = [*API_ROUTES, *CIRCULATION_ROUTES, *PURCHASE_REQUEST_ROUTES, *OPAC_ROUTES, *STAFF_ROUTES, *SRU_ROUTES,
           *FEDERATION_ROUTES]
 

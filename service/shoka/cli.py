@@ -114,6 +114,25 @@ def command_staff_unlock(settings: Settings, arguments: argparse.Namespace) -> N
     print(f"staff account {arguments.username.lower()} unlocked")
 
 
+def command_audit_verify(settings: Settings, _arguments: argparse.Namespace) -> None:
+    from shoka.audit import record_operation
+    from shoka.audit_chain import verify_operation_log_chain
+
+    url = resolve_database_url(settings)
+
+    async def verify():
+        async with await psycopg.AsyncConnection.connect(url) as connection:
+            report = await verify_operation_log_chain(connection)
+            async with connection.transaction(), connection.cursor() as cursor:
+                await record_operation(cursor, cli_actor(), "audit.verify", "operation_log", None, report.as_detail())
+            return report
+
+    report = asyncio.run(verify())
+    if not report.intact:
+        raise CommandFailed(report.describe())
+    print(report.describe())
+
+
 def command_import_marc(settings: Settings, arguments: argparse.Namespace) -> None:
     from shoka.catalogue.imports import import_marc_files
     from shoka.clock import utc_now
@@ -237,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff_unlock = staff.add_parser("unlock", help="unlock an account locked after failed logins")
     staff_unlock.add_argument("username")
     staff_unlock.set_defaults(handler=command_staff_unlock)
+
+    audit = commands.add_parser("audit", help="the operation log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="walk the operation log's hash chain; non-zero exit status when it is broken") \
+        .set_defaults(handler=command_audit_verify)
     return parser
 
 

@@ -239,7 +239,15 @@ async def overdue(request: Request, staff: StaffPrincipal,
         raise Forbidden(f"このアカウントは {branch} では業務できません。", code="branch_not_allowed")
     raw = await anyio.to_thread.run_sync(request.app.state.engine.circulation.overdue_loans, msgspec.json.encode(
         {"branch": branch, "today": library_today().isoformat(), "min_days_overdue": min_days}))
-    return msgspec.json.decode(raw)
+    loans = msgspec.json.decode(raw)
+    if branch is None and staff.branch_codes:  # counter staff see the overdue loans of their own branches only
+        loans = [loan for loan in loans if loan.get("branch") in staff.branch_codes]
+    # The list names patrons (cards) with their loans: reading it is logged like any read of patron data.
+    async with request.app.state.pools.staff.connection() as connection, connection.cursor() as cursor:
+        await record_operation(cursor, actor_of(request, staff), "patron.read_overdue_list", "loan", None,
+                               {"branch": branch, "min_days": min_days, "count": len(loans)})
+        await connection.commit()
+    return loans
 
 
 CIRCULATION_ROUTES = [checkout, checkin, renew, place_hold, cancel_hold, change_pickup, item_status, patron_loans,
