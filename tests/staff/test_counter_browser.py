@@ -268,3 +268,18 @@ def test_a_librarian_lends_past_waiting_holds_only_after_confirming(chromium, st
     assert library.query("SELECT detail->>'override' FROM operation_log WHERE action = 'circulation.checkout' "
                          "AND detail->>'item' = %s ORDER BY id DESC LIMIT 1", barcode) == [("true",)]
     context.close()
+
+
+def test_the_patron_page_opens_the_counter_with_that_patron(chromium, staff_library):
+    library = staff_library
+    (card,) = free_patrons(library, 1)
+    (barcode,) = free_copies(library, 1)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    log_in(page, library, "librarian")
+    page.goto(f"{library.base_url}/staff/circulation?patron={card}")
+    page.wait_for_selector("#patron-panel[data-loaded=true]")
+    assert page.input_value("input[name=patron]") == card and focused_name(page) == "item"
+    scan(page, barcode)
+    expect(page.locator("#list-checkout tbody tr")).to_have_count(1)
+    context.close()

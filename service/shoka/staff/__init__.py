@@ -6,11 +6,13 @@ from shoka.staff.administration import ADMINISTRATION_ROUTES
 from shoka.staff.catalogue_pages import CATALOGUE_ROUTES
 from shoka.staff.counter import COUNTER_ROUTES
 from shoka.staff.home import HOME_ROUTES
+from shoka.staff.patron_routes import PATRON_ROUTES
 
 # Every staff page handler; app.py serves this list.
 STAFF_ROUTES = [
     *HOME_ROUTES,
     *CATALOGUE_ROUTES,
+    *PATRON_ROUTES,
     *ADMINISTRATION_ROUTES,
     *COUNTER_ROUTES,
 ]

@@ -366,7 +366,11 @@ view.prompt(state.lastCheckin);
 showMute();
 showMode();
 showUnsent();
-if (state.patronCard) {
+// Opened from a patron's page (/staff/circulation?patron=CARD): start that patron's transaction.
+const requestedCard = new URLSearchParams(window.location.search).get("patron");
+if (requestedCard && requestedCard.trim() && requestedCard.trim() !== state.patronCard) {
+  scanPatron(requestedCard.trim());
+} else if (state.patronCard) {
   patronInput.value = state.patronCard;
   queue.run(() => lookUpPatron(state.patronCard));
 }
