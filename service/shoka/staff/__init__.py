@@ -7,6 +7,7 @@ from shoka.staff.catalogue_pages import CATALOGUE_ROUTES
 from shoka.staff.counter import COUNTER_ROUTES
 from shoka.staff.home import HOME_ROUTES
 from shoka.staff.patron_routes import PATRON_ROUTES
+from shoka.staff.printing import PRINTING_ROUTES
 
 # Every staff page handler; app.py serves this list.
 STAFF_ROUTES = [
@@ -14,5 +15,6 @@ STAFF_ROUTES = [
     *CATALOGUE_ROUTES,
     *PATRON_ROUTES,
     *ADMINISTRATION_ROUTES,
+    *PRINTING_ROUTES,
     *COUNTER_ROUTES,
 ]
