@@ -8,7 +8,6 @@ server trusts X-Forwarded-For from 127.0.0.1 so each client can act from its own
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import os
@@ -18,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from shoka.clock import library_today
 from shoka.demo import load_demo_library
 from tests.conftest import RunningServer, create_database_from_template
 
@@ -111,7 +111,7 @@ class StaffLibrary:
 def staff_library(postgres_maintenance_url, template_database_url, tmp_path_factory):
     database_url = create_database_from_template(postgres_maintenance_url, f"shoka_test_{os.getpid()}_staff")
     home = tmp_path_factory.mktemp("staff-home")
-    load_demo_library(database_url, home, tier="demo", seed=2024, reference_date=dt.date.today(),
+    load_demo_library(database_url, home, tier="demo", seed=2024, reference_date=library_today(),
                       show_progress=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SHOKA_TRUSTED_PROXIES", "127.0.0.1")

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from shoka.clock import library_today
+
 pytestmark = pytest.mark.e2e
 
 JAPANESE = r"[ぁ-んァ-ヶ一-龯]"
@@ -171,7 +173,7 @@ def test_reading_record_stickers_one_per_loan_on_an_a4_sheet(staff_library, rece
     assert page.status_code == 200, page.text
     assert "@page { size: 210mm 297mm" in page.text
     assert page.text.count('class="sticker"') == 2 and page.text.count("sticker-blank") == 14
-    today = dt.date.today()
+    today = library_today()
     assert f"{today.year}/{today.month:02d}/{today.day:02d}" in page.text and "どくしょきろく" in page.text
     for _barcode, title in receipt_loans["copies"]:
         assert title_start(title) in page.text

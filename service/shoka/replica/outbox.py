@@ -122,8 +122,10 @@ class OutboxFollower:
                     notifications = asyncio.create_task(self._relay_notifications(listener))
                     try:
                         while not self._stopping:
-                            await self.catch_up(reader)
+                            # Cleared before catching up: a wake-up that arrives during the catch-up is kept
+                            # for the next round instead of waiting out the poll interval.
                             self._wake.clear()
+                            await self.catch_up(reader)
                             try:
                                 await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_SECONDS)
                             except TimeoutError:
