@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SHOKA_HOME ?= $(CURDIR)/var
 
-.PHONY: run test test-rust test-python build venv bench demo-tier-s clean-var
+.PHONY: run test test-rust test-python build venv bench demo-tier-s clean-var loadtest loadtest-deps
 
 run: build
 	$(BIN)/shoka db upgrade
@@ -46,3 +46,25 @@ bench: build
 
 clean-var:
 	rm -rf var
+
+# `make loadtest TIER=S|L`: starts its own server on free 127.0.0.1 ports over its own SHOKA_HOME
+# (var/loadtest-$(TIER); the demo library is loaded there if the database is empty: S ~2 min, L ~40 min), runs
+# every scenario for a bounded time, stops the server and rewrites loadtests/RESULTS.md and loadtests/plots/.
+# Reuse a loaded library with LOADTEST_HOME=DIR (a SHOKA_HOME) or LOADTEST_DATABASE_URL=URL; shorten every step
+# with LOADTEST_SCALE=0.2, choose scenarios with LOADTEST_SCENARIOS='search=1,64@20 checkout' (loadtests/plan.py).
+# LOADTEST_NO_BUILD=1 skips the release build when the extension is known to be current.
+TIER ?= S
+LOADTEST_HOME ?= $(CURDIR)/var/loadtest-$(TIER)
+LOADTEST_STAMP := $(VENV)/.loadtest-installed
+
+$(LOADTEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -c 'import tomllib; \
+	  print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["loadtest"]))' \
+	  > $(VENV)/loadtest-requirements.txt
+	$(BIN)/pip install --quiet -r $(VENV)/loadtest-requirements.txt
+	touch $(LOADTEST_STAMP)
+
+loadtest-deps: $(LOADTEST_STAMP)
+
+loadtest: $(if $(LOADTEST_NO_BUILD),venv,build) loadtest-deps
+	TIER=$(TIER) LOADTEST_HOME=$(LOADTEST_HOME) $(BIN)/python -m loadtests run --tier $(TIER)

@@ -1,7 +1,7 @@
 """Counter checkout benchmark: N desks checking out through the real API, against the floor of a bare
 PostgreSQL transaction doing the same writes, in the same run.
 
-    python loadtests/checkout_benchmark.py --base-url http://127.0.0.1:8000 --database-url URL \
+    python -m loadtests.checkout_benchmark --base-url http://127.0.0.1:8000 --database-url URL \
         --credentials $SHOKA_HOME/demo-credentials.json [--desks 8] [--seconds 30] [--output FILE]
 
 Each desk lends distinct copies (on the shelf, loanable, nobody waiting) to patrons with room under their

@@ -1,6 +1,6 @@
 """OPAC results page, SRU searchRetrieve and SIP2 checkout round trips against a running server.
 
-    python loadtests/protocols_benchmark.py --base-url http://127.0.0.1:8000 --sip2 127.0.0.1:6001 \
+    python -m loadtests.protocols_benchmark --base-url http://127.0.0.1:8000 --sip2 127.0.0.1:6001 \
         --database-url URL --sip2-user kiosk --sip2-password PASSWORD [--requests 300] [--output FILE]
 
 The query words are drawn from the catalogue itself (title words), the SIP2 checkouts lend distinct copies on
