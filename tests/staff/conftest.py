@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import re
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -123,3 +124,26 @@ def staff_library(postgres_maintenance_url, template_database_url, tmp_path_fact
     finally:
         library.close()
         server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="package")
+def chromium():
+    """One headless Debian Chromium for every staff browser test (Playwright)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="package")
+def screenshot_folder(tmp_path_factory) -> Path:
+    """$SHOKA_SCREENSHOT_DIR when set (docs/screenshots/ holds the committed ones), else a temporary folder."""
+    folder = Path(os.environ.get("SHOKA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -8,57 +8,25 @@ the committed ones), otherwise to a temporary folder.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.staff.browser_steps import check_accessibility, log_in
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_folder(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SHOKA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
 def admin_page(chromium, staff_library):
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
     page = context.new_page()
-    account = staff_library.account("admin")
-    page.goto(f"{staff_library.base_url}/staff/")
-    page.fill("input[name=username]", account["username"])
-    page.fill("input[name=password]", account["password"])
-    page.press("input[name=password]", "Enter")
-    page.wait_for_selector("nav.staff-menu")
+    log_in(page, staff_library, "admin")
     yield page
     context.close()
-
-
-def check_accessibility(page, name: str) -> None:
-    violations = axe_module.Axe().run(page).response["violations"]
-    serious = [f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-               f"{[node['target'] for node in violation['nodes']][:3]}"
-               for violation in violations if violation["impact"] in ("serious", "critical")]
-    assert serious == [], f"{name}: " + "; ".join(serious)
 
 
 def a_morning_at_the_desks(staff_library) -> None:

@@ -11,60 +11,27 @@ $SHOKA_SCREENSHOT_DIR when set (docs/screenshots/ holds the committed ones), oth
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-from pathlib import Path
 
 import pytest
 
 from tests.staff.catalogue_steps import hit_ids, search_until
+from tests.staff.browser_steps import check_accessibility, log_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_folder(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SHOKA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
 def page(chromium, staff_library):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     page = context.new_page()
-    account = staff_library.account("librarian")
-    page.goto(f"{staff_library.base_url}/staff/")
-    page.fill("input[name=username]", account["username"])
-    page.fill("input[name=password]", account["password"])
-    page.press("input[name=password]", "Enter")
-    page.wait_for_selector("nav.staff-menu")
+    log_in(page, staff_library, "librarian")
     yield page
     context.close()
-
-
-def check_accessibility(page, name: str) -> None:
-    violations = axe_module.Axe().run(page).response["violations"]
-    serious = [f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-               f"{[node['target'] for node in violation['nodes']][:3]}"
-               for violation in violations if violation["impact"] in ("serious", "critical")]
-    assert serious == [], f"{name}: " + "; ".join(serious)
 
 
 def test_a_librarian_catalogues_a_new_record_in_the_browser(page, staff_library, screenshot_folder):

@@ -9,43 +9,15 @@ staff-patron-search.png), otherwise to a temporary folder.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
 from tests.staff.patron_steps import api_checkout, free_copies, register, unique_card, unique_phone, unique_reading
+from tests.staff.browser_steps import check_accessibility
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_folder(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SHOKA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def check_accessibility(page, name: str) -> None:
-    violations = axe_module.Axe().run(page).response["violations"]
-    serious = [f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-               f"{[node['target'] for node in violation['nodes']][:3]}"
-               for violation in violations if violation["impact"] in ("serious", "critical")]
-    assert serious == [], f"{name}: " + "; ".join(serious)
 
 
 def tab_to(page, name: str, limit: int = 40) -> None:

@@ -10,56 +10,25 @@ temporary folder.
 from __future__ import annotations
 
 import io
-import os
 import unicodedata
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from tests.staff.browser_steps import check_accessibility, log_in
 from tests.staff.test_printing import free_copies, free_patrons, lend, page_size_mm, pdf_of
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
 PIXELS_PER_MM = 96 / 25.4
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshot_folder(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SHOKA_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def logged_in_page(browser, library, role: str, width: int = 900):
     page = browser.new_page(viewport={"width": width, "height": 720 if width < 900 else 900},
                             device_scale_factor=2 if width < 900 else 1)
-    account = library.account(role)
-    page.goto(f"{library.base_url}/staff/")
-    page.fill("input[name=username]", account["username"])
-    page.fill("input[name=password]", account["password"])
-    page.press("input[name=password]", "Enter")
-    page.wait_for_selector("nav.staff-menu")
+    log_in(page, library, role)
     return page
-
-
-def serious_findings(page) -> list[tuple[str, str]]:
-    violations = axe_module.Axe().run(page).response["violations"]
-    return [(violation["id"], violation["impact"]) for violation in violations
-            if violation["impact"] in ("serious", "critical")]
 
 
 def test_the_receipt_on_screen_and_through_the_browsers_print(staff_library, chromium, screenshot_folder):
@@ -69,7 +38,7 @@ def test_the_receipt_on_screen_and_through_the_browsers_print(staff_library, chr
     page = logged_in_page(chromium, staff_library, "librarian", width=480)
     page.goto(f"{staff_library.base_url}/staff/print/receipt?loans={ids}")
     page.evaluate("document.fonts.ready")
-    assert serious_findings(page) == []
+    check_accessibility(page, page.url)
     roll = page.locator("article.roll")
     box = roll.bounding_box()
     assert abs(box["width"] / PIXELS_PER_MM - 80) < 0.5
@@ -95,7 +64,7 @@ def test_the_print_layout_page_is_accessible(staff_library, chromium, screenshot
     page = logged_in_page(chromium, staff_library, "librarian")
     for kind in ("receipt", "reading_sticker"):
         page.goto(f"{staff_library.base_url}/staff/print-layouts?kind={kind}")
-        assert serious_findings(page) == [], kind
+        check_accessibility(page, page.url)
     page.goto(f"{staff_library.base_url}/staff/print-layouts?kind=receipt")
     page.screenshot(path=str(screenshot_folder / "staff-print-layouts.png"), full_page=True)
     page.close()
