@@ -129,9 +129,10 @@ def staff_library(postgres_maintenance_url, template_database_url, tmp_path_fact
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Debian Chromium for every staff browser test (Playwright)."""
+    """A headless Debian Chromium (Playwright) for one test module. Not for the whole package: Playwright's sync
+    API keeps an event loop running in the main thread while it is open, and other modules call asyncio.run()."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
