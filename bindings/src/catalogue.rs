@@ -23,6 +23,12 @@ fn new_holdings() -> Arc<RwLock<Holdings>> {
     Arc::new(RwLock::new(Holdings::new()))
 }
 
+/// A batch of records is decoded without the GIL, like the indexing that follows: a full build reads
+/// the next batch from PostgreSQL in Python meanwhile (`index_sync.build_index`).
+fn decode_bib_documents(documents_json: &[u8]) -> PyResult<Vec<BibDocument>> {
+    serde_json::from_slice(documents_json).map_err(|error| malformed("bib documents", error))
+}
+
 impl Catalogue {
     /// The holdings this catalogue joins at search time, for the circulation engine to share.
     pub(crate) fn holdings(&self) -> Arc<RwLock<Holdings>> {
@@ -72,18 +78,20 @@ impl Catalogue {
 
     /// Indexes records given as a JSON array of documents; returns how many.
     fn upsert_bibs(&self, py: Python<'_>, documents_json: &[u8]) -> PyResult<usize> {
-        let documents: Vec<BibDocument> =
-            serde_json::from_slice(documents_json).map_err(|error| malformed("bib documents", error))?;
-        py.detach(|| self.index.upsert(&documents)).map_err(catalogue_error)?;
-        Ok(documents.len())
+        py.detach(|| {
+            let documents = decode_bib_documents(documents_json)?;
+            self.index.upsert(&documents).map_err(catalogue_error)?;
+            Ok(documents.len())
+        })
     }
 
     /// Indexes records that are not in the index yet (a fresh build), faster than `upsert_bibs`.
     fn add_new_bibs(&self, py: Python<'_>, documents_json: &[u8]) -> PyResult<usize> {
-        let documents: Vec<BibDocument> =
-            serde_json::from_slice(documents_json).map_err(|error| malformed("bib documents", error))?;
-        py.detach(|| self.index.add_new(&documents)).map_err(catalogue_error)?;
-        Ok(documents.len())
+        py.detach(|| {
+            let documents = decode_bib_documents(documents_json)?;
+            self.index.add_new(&documents).map_err(catalogue_error)?;
+            Ok(documents.len())
+        })
     }
 
     fn delete_bibs(&self, py: Python<'_>, bib_ids: Vec<u64>) -> PyResult<()> {

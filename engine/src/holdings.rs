@@ -4,7 +4,8 @@
 //! one item here and the next search shows it, without touching the search index. For each bibliographic
 //! record it keeps two branch bitmasks — branches holding a copy, branches with a copy on the shelf
 //! that can be borrowed now — so that the "available now at branch X" filter and the branch and
-//! availability facets cost one lookup per matching record, whatever the collection size.
+//! availability facets cost one lookup per matching record, whatever the collection size (how the
+//! masks are laid out for that: `bib_masks`).
 //!
 //! Service points are numbered densely (`BranchIndex`) in the order they are registered; at most
 //! [`MAXIMUM_BRANCHES`] fit the bitmasks (the largest tier has 40).
@@ -12,6 +13,10 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+
+mod bib_masks;
+
+use bib_masks::BibMasks;
 
 /// The most service points one engine can tell apart (bits in a `u128`).
 pub const MAXIMUM_BRANCHES: usize = 128;
@@ -161,7 +166,7 @@ pub struct BranchAvailability {
 }
 
 /// Both bitmasks of one record; see the module documentation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct BibBranchMasks {
     pub holding: u128,
     pub available_now: u128,
@@ -185,44 +190,6 @@ pub struct Holdings {
     items_by_barcode: HashMap<String, ItemId>,
     items_by_bib: HashMap<BibId, Vec<ItemId>>,
     masks_by_bib: BibMasks,
-}
-
-/// Record ids are dense (PostgreSQL identities), so the masks live in a vector indexed by id — search
-/// reads them once per matching record, and a vector read is several times cheaper than a hash lookup.
-/// Ids beyond [`DENSE_ID_LIMIT`] (imported with foreign numbering) go to a map.
-#[derive(Debug, Default)]
-struct BibMasks {
-    dense: Vec<BibBranchMasks>,
-    sparse: HashMap<BibId, BibBranchMasks>,
-}
-
-const DENSE_ID_LIMIT: u64 = 1 << 26;
-
-impl BibMasks {
-    fn get(&self, bib_id: BibId) -> BibBranchMasks {
-        if bib_id.0 < DENSE_ID_LIMIT {
-            self.dense.get(bib_id.0 as usize).copied().unwrap_or_default()
-        } else {
-            self.sparse.get(&bib_id).copied().unwrap_or_default()
-        }
-    }
-
-    fn set(&mut self, bib_id: BibId, masks: BibBranchMasks) {
-        if bib_id.0 < DENSE_ID_LIMIT {
-            let index = bib_id.0 as usize;
-            if index >= self.dense.len() {
-                if masks == BibBranchMasks::default() {
-                    return;
-                }
-                self.dense.resize(index + 1, BibBranchMasks::default());
-            }
-            self.dense[index] = masks;
-        } else if masks == BibBranchMasks::default() {
-            self.sparse.remove(&bib_id);
-        } else {
-            self.sparse.insert(bib_id, masks);
-        }
-    }
 }
 
 impl Holdings {
@@ -351,6 +318,7 @@ impl Holdings {
         self.masks_by_bib.set(bib_id, masks);
     }
 
+    #[inline]
     pub fn masks(&self, bib_id: BibId) -> BibBranchMasks {
         self.masks_by_bib.get(bib_id)
     }
@@ -421,6 +389,7 @@ impl Holdings {
 
 #[cfg(test)]
 mod tests {
+    use super::bib_masks::DENSE_ID_LIMIT;
     use super::*;
 
     fn copy(item: u64, bib: u64, branch: &str) -> ItemHolding {

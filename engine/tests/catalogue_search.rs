@@ -122,6 +122,17 @@ fn readings_in_any_script_spacing_and_voicing() {
 }
 
 #[test]
+fn one_kana_finds_titles_with_it_and_prefixes_find_readings() {
+    let index = library();
+    // Readings index bigrams only, so a lone kana is looked for in titles and names, not in every
+    // reading that holds it (トウキョウト ノ レキシ holds と too).
+    assert_eq!(find(&index, "と"), [2]);
+    assert_eq!(find(&index, "author:みやざ*"), [3]);
+    assert_eq!(find(&index, "みや*"), [3]);
+    assert_eq!(find(&index, "title:さくらの*"), [9]);
+}
+
+#[test]
 fn old_and_variant_kanji_and_iteration_marks() {
     let index = library();
     assert_eq!(find(&index, "国学院"), [5]);
@@ -230,6 +241,87 @@ fn facets_count_the_whole_result() {
     assert!(facets.language.iter().any(|f| f.value == "eng" && f.count == 1));
     let ndc: Vec<&str> = facets.ndc_class.iter().map(|f| f.value.as_str()).collect();
     assert_eq!(ndc, ["2", "9"]);
+}
+
+#[test]
+fn facets_are_exact_over_many_blocks_of_matches() {
+    // Facets are counted a block of matches at a time; 1,000 records cross many block boundaries, and
+    // the counts must be those of counting record by record.
+    let holdings = Arc::new(RwLock::new(Holdings::new()));
+    let index = CatalogueIndex::create_in_ram(holdings.clone()).unwrap();
+    index.acquire_writer(50_000_000, 2).unwrap();
+    let mut records = Vec::new();
+    for id in 1..=1_000u64 {
+        let mut record = book(id, if id % 3 == 0 { "猫の本" } else { "犬の本" }, None);
+        record.material_type = ["book", "children_book", "av_dvd"][id as usize % 3].into();
+        record.language = Some(if id % 7 == 0 { "eng" } else { "jpn" }.into());
+        record.ndc = (id % 5 != 0).then(|| format!("{}13", id % 10));
+        record.publication_year = match id % 11 {
+            0 => None,
+            1 => Some(3456),
+            _ => Some(1950 + (id as i64 % 70)),
+        };
+        records.push(record);
+    }
+    index.add_new(&records).unwrap();
+    index.commit(1).unwrap();
+    let mut copies = Vec::new();
+    for id in (1..=1_000u64).filter(|id| id % 4 != 0) {
+        let on_loan = CirculationState::OnLoan { due_on: "2026-12-01".into() };
+        copies.push(copy(id, id, if id % 2 == 0 { "central" } else { "gyotoku" }, if id % 6 == 1 { on_loan } else { CirculationState::OnShelf }));
+    }
+    holdings.write().register_branches(["central", "gyotoku"]).unwrap();
+    holdings.write().upsert_items(copies).unwrap();
+
+    let page = index.search(&request("本")).unwrap();
+    assert_eq!(page.total, 1_000);
+    let facets = page.facets.unwrap();
+    let counted = |values: &[shoka_engine::catalogue::search::FacetCount]| -> Vec<(String, u64)> {
+        let mut pairs: Vec<(String, u64)> = values.iter().map(|f| (f.value.clone(), f.count)).collect();
+        pairs.sort();
+        pairs
+    };
+    let expected = |key: &dyn Fn(u64) -> Option<String>| -> Vec<(String, u64)> {
+        let mut counts = std::collections::BTreeMap::new();
+        for id in 1..=1_000u64 {
+            if let Some(value) = key(id) {
+                *counts.entry(value).or_insert(0u64) += 1;
+            }
+        }
+        counts.into_iter().collect()
+    };
+    assert_eq!(counted(&facets.material_type), expected(&|id| Some(["book", "children_book", "av_dvd"][id as usize % 3].into())));
+    assert_eq!(counted(&facets.language), expected(&|id| Some(if id % 7 == 0 { "eng" } else { "jpn" }.into())));
+    assert_eq!(counted(&facets.ndc_class), expected(&|id| (id % 5 != 0).then(|| (id % 10).to_string())));
+    assert_eq!(
+        counted(&facets.year),
+        expected(&|id| match id % 11 {
+            0 => None,
+            1 => Some("3450-3459".into()),
+            _ => {
+                let decade = (1950 + id % 70) / 10 * 10;
+                Some(format!("{decade}-{}", decade + 9))
+            }
+        })
+    );
+    assert_eq!(
+        counted(&facets.branch),
+        expected(&|id| (id % 4 != 0).then(|| if id % 2 == 0 { "central" } else { "gyotoku" }.into()))
+    );
+    assert_eq!(
+        counted(&facets.availability),
+        expected(&|id| Some(if id % 4 != 0 && id % 6 != 1 { "available" } else { "unavailable" }.into()))
+    );
+    // The branch filter, checked a block of matches at a time too, passes exactly the qualifying records.
+    let held_at_gyotoku = |available_only| SearchRequest { branch: Some("gyotoku".into()), available_only, ..request("本") };
+    let filtered = index.search(&held_at_gyotoku(false)).unwrap();
+    assert_eq!(filtered.total, (1..=1_000u64).filter(|id| id % 4 != 0 && id % 2 == 1).count() as u64);
+    let available = index.search(&held_at_gyotoku(true)).unwrap();
+    assert_eq!(available.total, (1..=1_000u64).filter(|id| id % 4 != 0 && id % 2 == 1 && id % 6 != 1).count() as u64);
+    assert!(available.hits.iter().all(|hit| hit.bib_id.0 % 2 == 1 && hit.bib_id.0 % 6 != 1));
+    let only_cats = index.search(&request("猫")).unwrap();
+    assert_eq!(only_cats.total, 333);
+    assert_eq!(counted(&only_cats.facets.unwrap().material_type), [("book".to_string(), 333)]);
 }
 
 #[test]

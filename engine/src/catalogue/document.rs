@@ -82,12 +82,37 @@ pub struct HitDisplay {
 /// The key under which a whole title, title plus subtitle, or reading is matched exactly: folded,
 /// with spaces and punctuation removed (「銀河鉄道の夜」 and 銀河鉄道の夜 agree).
 pub fn exact_key(text: &str) -> String {
-    fold_text(text).chars().filter(|character| character.is_alphanumeric()).collect()
+    alphanumeric_only(&fold_text(text))
 }
 
 /// The same for readings, which also fold voicing, small kana and the long vowel mark.
 pub fn exact_reading_key(text: &str) -> String {
-    fold_reading(text).chars().filter(|character| character.is_alphanumeric()).collect()
+    alphanumeric_only(&fold_reading(text))
+}
+
+fn alphanumeric_only(folded: &str) -> String {
+    folded.chars().filter(|character| character.is_alphanumeric()).collect()
+}
+
+/// What [`HitDisplay`] deserialises, serialised from the record without copying it (a build stores
+/// one per record). `display_is_stored_as_hit_display` keeps the two in step.
+#[derive(Serialize)]
+struct StoredDisplay<'a> {
+    title: &'a str,
+    title_reading: &'a Option<String>,
+    subtitle: &'a Option<String>,
+    responsibility: &'a Option<String>,
+    authors: &'a [Contributor],
+    publisher: &'a Option<String>,
+    publication_year: Option<i64>,
+    edition: &'a Option<String>,
+    isbns: &'a [String],
+    ndc: &'a Option<String>,
+    language: &'a Option<String>,
+    material_type: &'a str,
+    source: &'a Option<String>,
+    aozora_card_url: &'a Option<String>,
+    ndl_digital_url: &'a Option<String>,
 }
 
 /// NDC classes from the notation: "913.6" → ["9", "91", "913", "913.6"], so 913 finds 913.6.
@@ -117,9 +142,11 @@ impl BibDocument {
             document.add_text(fields.subtitle, subtitle);
             document.add_text(fields.exact, exact_key(&format!("{}{}", self.title, subtitle)));
         }
-        if let Some(reading) = non_empty(&self.title_reading) {
+        // The folded reading gives both the exact-match key and the sort key.
+        let folded_title_reading = non_empty(&self.title_reading).map(fold_reading);
+        if let (Some(reading), Some(folded)) = (non_empty(&self.title_reading), &folded_title_reading) {
             document.add_text(fields.title_reading, reading);
-            document.add_text(fields.exact, exact_reading_key(reading));
+            document.add_text(fields.exact, alphanumeric_only(folded));
         }
         for author in &self.authors {
             document.add_text(fields.author, &author.name);
@@ -145,8 +172,9 @@ impl BibDocument {
         for note in &self.notes {
             document.add_text(fields.notes, note);
         }
-        for isbn in self.isbns.iter().filter_map(|text| isbn13(text)) {
-            document.add_text(fields.isbn, &isbn);
+        let isbns: Vec<String> = self.isbns.iter().filter_map(|text| isbn13(text)).collect();
+        for isbn in &isbns {
+            document.add_text(fields.isbn, isbn);
         }
         if let Some(ndc) = non_empty(&self.ndc) {
             document.add_text(fields.ndc, ndc);
@@ -162,32 +190,29 @@ impl BibDocument {
         }
         document.add_text(fields.language, non_empty(&self.language).unwrap_or("und"));
         document.add_text(fields.material_type, &self.material_type);
-        let title_sort = match non_empty(&self.title_reading) {
-            Some(reading) => fold_reading(reading),
-            None => fold_reading(&self.title),
-        };
+        let title_sort = folded_title_reading.unwrap_or_else(|| fold_reading(&self.title));
         document.add_text(fields.title_sort, title_sort.replace(' ', ""));
         let first_author = self.authors.first();
         let author_sort = first_author
             .map(|author| fold_reading(non_empty(&author.reading).unwrap_or(&author.name)).replace(' ', ""))
             .unwrap_or_else(|| "\u{10FFFF}".to_string()); // records without an author sort last
         document.add_text(fields.author_sort, author_sort);
-        let display = HitDisplay {
-            title: self.title.clone(),
-            title_reading: self.title_reading.clone(),
-            subtitle: self.subtitle.clone(),
-            responsibility: self.responsibility.clone(),
-            authors: self.authors.clone(),
-            publisher: self.publisher.clone(),
+        let display = StoredDisplay {
+            title: &self.title,
+            title_reading: &self.title_reading,
+            subtitle: &self.subtitle,
+            responsibility: &self.responsibility,
+            authors: &self.authors,
+            publisher: &self.publisher,
             publication_year: self.publication_year,
-            edition: self.edition.clone(),
-            isbns: self.isbns.iter().filter_map(|text| isbn13(text)).collect(),
-            ndc: self.ndc.clone(),
-            language: self.language.clone(),
-            material_type: self.material_type.clone(),
-            source: self.source.clone(),
-            aozora_card_url: self.aozora_card_url.clone(),
-            ndl_digital_url: self.ndl_digital_url.clone(),
+            edition: &self.edition,
+            isbns: &isbns,
+            ndc: &self.ndc,
+            language: &self.language,
+            material_type: &self.material_type,
+            source: &self.source,
+            aozora_card_url: &self.aozora_card_url,
+            ndl_digital_url: &self.ndl_digital_url,
         };
         document.add_bytes(fields.display, &serde_json::to_vec(&display).expect("display values serialise"));
         document
@@ -196,6 +221,8 @@ impl BibDocument {
 
 #[cfg(test)]
 mod tests {
+    use tantivy::schema::Value;
+
     use super::*;
 
     #[test]
@@ -203,6 +230,56 @@ mod tests {
         assert_eq!(ndc_prefixes("913.6"), ["9", "91", "913", "913.6"]);
         assert_eq!(ndc_prefixes("E"), Vec::<String>::new());
         assert_eq!(ndc_prefixes("007.64"), ["0", "00", "007", "007.6", "007.64"]);
+    }
+
+    #[test]
+    fn display_is_stored_as_hit_display() {
+        let record = BibDocument {
+            bib_id: BibId(7),
+            title: "銀河鉄道の夜".into(),
+            title_reading: Some("ギンガ テツドウ ノ ヨル".into()),
+            subtitle: Some("新版".into()),
+            responsibility: Some("宮沢賢治 作".into()),
+            authors: vec![Contributor { name: "宮沢, 賢治".into(), reading: Some("ミヤザワ, ケンジ".into()), role: Some("作".into()) }],
+            publisher: Some("岩波書店".into()),
+            publisher_reading: Some("イワナミ ショテン".into()),
+            publication_year: Some(2000),
+            edition: Some("第2版".into()),
+            series: vec!["岩波少年文庫 ; 982".into()],
+            subjects: vec![],
+            notes: vec![],
+            isbns: vec!["4-10-109205-2".into(), "not an isbn".into()],
+            ndc: Some("913.6".into()),
+            language: Some("jpn".into()),
+            material_type: "children_book".into(),
+            source: Some("manual".into()),
+            aozora_card_url: Some("https://www.aozora.gr.jp/cards/000081/card456.html".into()),
+            ndl_digital_url: Some("https://dl.ndl.go.jp/pid/1".into()),
+        };
+        let (_, fields) = super::super::schema::build_schema();
+        let document = record.to_index_document(&fields);
+        let stored = document.get_first(fields.display).and_then(|value| value.as_bytes()).expect("stored display");
+        let expected = HitDisplay {
+            title: record.title.clone(),
+            title_reading: record.title_reading.clone(),
+            subtitle: record.subtitle.clone(),
+            responsibility: record.responsibility.clone(),
+            authors: record.authors.clone(),
+            publisher: record.publisher.clone(),
+            publication_year: record.publication_year,
+            edition: record.edition.clone(),
+            isbns: vec![isbn13("4-10-109205-2").expect("a valid ISBN")],
+            ndc: record.ndc.clone(),
+            language: record.language.clone(),
+            material_type: record.material_type.clone(),
+            source: record.source.clone(),
+            aozora_card_url: record.aozora_card_url.clone(),
+            ndl_digital_url: record.ndl_digital_url.clone(),
+        };
+        assert_eq!(serde_json::from_slice::<HitDisplay>(stored).expect("a hit display"), expected);
+        // The same keys, so a field added to one and not the other fails here.
+        let keys = |json: serde_json::Value| -> Vec<String> { json.as_object().expect("an object").keys().cloned().collect() };
+        assert_eq!(keys(serde_json::from_slice(stored).unwrap()), keys(serde_json::to_value(&expected).unwrap()));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::holdings::{BibId, Holdings};
 const OUTBOX_SEQUENCE_PAYLOAD: &str = "outbox_seq=";
 /// Bumped whenever the analysis or the document mapping changes what is indexed: an index committed
 /// under another version must be rebuilt, since its terms no longer match what queries look for.
-pub const ANALYSIS_VERSION: u32 = 2;
+pub const ANALYSIS_VERSION: u32 = 3;
 
 fn payload_value<'a>(payload: &'a str, key: &str) -> Option<&'a str> {
     payload.split(';').find_map(|part| part.strip_prefix(key))

@@ -6,13 +6,15 @@
 //! one position. So 東京都 gives 東京@0 京都@1, a phrase query over a query's bigrams matches the
 //! same characters in the same order, and 京都と東京 (東京@3) does not match 東京都.
 //!
-//! Lone characters: when indexing, every CJK character is also emitted as a unigram at its own
-//! position, so a one-character query (猫) is a single term lookup that finds 猫の事務所 and 黒猫.
-//! When querying, only bigrams are emitted, plus the unigram of a one-character run; the unigrams
-//! in the index sit at the same positions as the bigrams and never disturb phrase matching.
+//! Lone characters ([`LoneCharacters`]): when indexing text fields, every CJK character is also
+//! emitted as a unigram at its own position, so a one-character query (猫) is a single term lookup
+//! that finds 猫の事務所 and 黒猫. When querying, and when indexing readings, only bigrams are
+//! emitted, plus the unigram of a one-character run; the unigrams in the index sit at the same
+//! positions as the bigrams and never disturb phrase matching.
 
 use super::char_class::{classify, CharacterClass};
 use super::normalize::FoldedChar;
+use super::terms::AnalysedTerms;
 
 /// Words longer than this many bytes (base64 blobs, run-together data) are not searchable terms;
 /// they are dropped on both sides but keep their position so phrases around them still line up.
@@ -23,35 +25,29 @@ const MOST_MARKS_PER_CHARACTER: usize = 4;
 /// Whether terms are produced for the index or for a query; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnalysisMode {
-    /// Bigrams plus a unigram for every CJK character.
+    /// Bigrams, the run-start term of each CJK run, and the lone characters of the field kind.
     Indexing,
     /// Bigrams only, and the unigram of a CJK run of one character.
     Querying,
 }
 
-/// One term produced by the analyzer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnalysedTerm {
-    /// The term text, as stored in the index.
-    pub text: String,
-    /// Position for phrase queries (see the module documentation).
-    pub position: usize,
-    /// Byte range in the analysed text this term covers, for highlighting.
-    pub source_start: usize,
-    pub source_end: usize,
-}
-
-/// A CJK character with any combining marks it carries (わ゙), and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A CJK character with any combining marks it carries (わ゙), and where it came from: its text is a byte
+/// range of its run's text, so a run costs two allocations however long it is, and a bigram is the
+/// slice from one character's start to the next one's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct CjkCharacter {
-    text: String,
+    text_start: usize,
+    text_end: usize,
     source_start: usize,
     source_end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
-    CjkRun(Vec<CjkCharacter>),
+    CjkRun {
+        text: String,
+        characters: Vec<CjkCharacter>,
+    },
     Word {
         text: String,
         source_start: usize,
@@ -68,13 +64,34 @@ pub(crate) enum SeparatorHandling {
     JoinCjkRuns,
 }
 
+/// Which CJK characters also get a unigram of their own, besides the bigrams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoneCharacters {
+    /// Every character: text fields in the index, so that a one-character query (猫) finds 黒猫.
+    Every,
+    /// Only the character of a one-character run: queries, and reading fields in the index.
+    OfOneCharacterRuns,
+}
+
+impl LoneCharacters {
+    /// The lone characters of a text field: every one in the index; in a query, only a one-character
+    /// run's (the query's bigrams say the rest).
+    pub(crate) fn for_mode(mode: AnalysisMode) -> LoneCharacters {
+        match mode {
+            AnalysisMode::Indexing => LoneCharacters::Every,
+            AnalysisMode::Querying => LoneCharacters::OfOneCharacterRuns,
+        }
+    }
+}
+
 /// Analyses folded characters into terms with positions.
 pub(crate) fn terms_from_folded(
     folded: &[FoldedChar],
     separators: SeparatorHandling,
     mode: AnalysisMode,
-) -> Vec<AnalysedTerm> {
-    emit_terms(&segment(folded, separators), mode)
+    lone_characters: LoneCharacters,
+) -> AnalysedTerms {
+    emit_terms(&segment(folded, separators), mode, lone_characters)
 }
 
 fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment> {
@@ -90,17 +107,14 @@ fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment>
         } = *folded_character;
         match classify(character) {
             CharacterClass::Cjk => {
-                let cjk_character = CjkCharacter {
-                    text: character.to_string(),
-                    source_start,
-                    source_end,
-                };
-                match &mut current {
-                    Some(Segment::CjkRun(run)) => run.push(cjk_character),
-                    _ => {
-                        segments.extend(current.take());
-                        current = Some(Segment::CjkRun(vec![cjk_character]));
-                    }
+                if !matches!(current, Some(Segment::CjkRun { .. })) {
+                    segments.extend(current.take());
+                    current = Some(Segment::CjkRun { text: String::new(), characters: Vec::new() });
+                }
+                if let Some(Segment::CjkRun { text, characters }) = &mut current {
+                    let text_start = text.len();
+                    text.push(character);
+                    characters.push(CjkCharacter { text_start, text_end: text.len(), source_start, source_end });
                 }
                 previous_was_separator = false;
             }
@@ -138,10 +152,12 @@ fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment>
                         text.push(character);
                         *word_end = source_end;
                     }
-                    Some(Segment::CjkRun(run)) => {
-                        if let Some(last) = run.last_mut() {
-                            if last.text.chars().count() <= MOST_MARKS_PER_CHARACTER {
-                                last.text.push(character);
+                    Some(Segment::CjkRun { text, characters }) => {
+                        // The last character's text ends the run's text, so its marks go on the end.
+                        if let Some(last) = characters.last_mut() {
+                            if text[last.text_start..].chars().count() <= MOST_MARKS_PER_CHARACTER {
+                                text.push(character);
+                                last.text_end = text.len();
                             }
                             last.source_end = last.source_end.max(source_end);
                         }
@@ -152,7 +168,7 @@ fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment>
             CharacterClass::Separator => {
                 previous_was_separator = true;
                 let keep_run_open = separators == SeparatorHandling::JoinCjkRuns
-                    && matches!(current, Some(Segment::CjkRun(_)));
+                    && matches!(current, Some(Segment::CjkRun { .. }));
                 if !keep_run_open {
                     segments.extend(current.take());
                 }
@@ -163,8 +179,8 @@ fn segment(folded: &[FoldedChar], separators: SeparatorHandling) -> Vec<Segment>
     segments
 }
 
-fn emit_terms(segments: &[Segment], mode: AnalysisMode) -> Vec<AnalysedTerm> {
-    let mut terms = Vec::new();
+fn emit_terms(segments: &[Segment], mode: AnalysisMode, lone_characters: LoneCharacters) -> AnalysedTerms {
+    let mut terms = AnalysedTerms::default();
     let mut next_position = 0;
     for segment in segments {
         match segment {
@@ -174,61 +190,43 @@ fn emit_terms(segments: &[Segment], mode: AnalysisMode) -> Vec<AnalysedTerm> {
                 source_end,
             } => {
                 if text.len() <= LONGEST_WORD_BYTES {
-                    terms.push(AnalysedTerm {
-                        text: text.clone(),
-                        position: next_position,
-                        source_start: *source_start,
-                        source_end: *source_end,
-                    });
+                    terms.push(None, text, next_position, *source_start, *source_end);
                 }
                 next_position += 1;
             }
-            Segment::CjkRun(run) => {
+            Segment::CjkRun { text, characters } => {
                 if mode == AnalysisMode::Indexing {
-                    terms.push(run_start_term(run, next_position));
+                    // The marked first bigram (or lone character); see `RUN_START_MARK` in the module above.
+                    let first = &characters[0];
+                    let last = characters.get(1).unwrap_or(first);
+                    let marked = &text[first.text_start..last.text_end];
+                    terms.push(Some(super::RUN_START_MARK), marked, next_position, first.source_start, last.source_end);
                 }
-                emit_cjk_run(run, next_position, mode, &mut terms);
-                next_position += run.len();
+                emit_cjk_run(text, characters, next_position, lone_characters, &mut terms);
+                next_position += characters.len();
             }
         }
     }
     terms
 }
 
-/// The marked first bigram (or lone character) of a run; see `RUN_START_MARK` in the module above.
-fn run_start_term(run: &[CjkCharacter], position: usize) -> AnalysedTerm {
-    let first = &run[0];
-    let (text, source_end) = match run.get(1) {
-        Some(second) => (format!("{}{}", first.text, second.text), second.source_end),
-        None => (first.text.clone(), first.source_end),
-    };
-    AnalysedTerm { text: format!("{}{text}", super::RUN_START_MARK), position, source_start: first.source_start, source_end }
-}
-
 fn emit_cjk_run(
+    text: &str,
     run: &[CjkCharacter],
     first_position: usize,
-    mode: AnalysisMode,
-    terms: &mut Vec<AnalysedTerm>,
+    lone_characters: LoneCharacters,
+    terms: &mut AnalysedTerms,
 ) {
-    let emit_unigrams = mode == AnalysisMode::Indexing || run.len() == 1;
+    let emit_unigrams = lone_characters == LoneCharacters::Every || run.len() == 1;
     for (index, character) in run.iter().enumerate() {
         let position = first_position + index;
         if emit_unigrams {
-            terms.push(AnalysedTerm {
-                text: character.text.clone(),
-                position,
-                source_start: character.source_start,
-                source_end: character.source_end,
-            });
+            let unigram = &text[character.text_start..character.text_end];
+            terms.push(None, unigram, position, character.source_start, character.source_end);
         }
         if let Some(next) = run.get(index + 1) {
-            terms.push(AnalysedTerm {
-                text: format!("{}{}", character.text, next.text),
-                position,
-                source_start: character.source_start,
-                source_end: next.source_end,
-            });
+            let bigram = &text[character.text_start..next.text_end];
+            terms.push(None, bigram, position, character.source_start, next.source_end);
         }
     }
 }
@@ -240,7 +238,8 @@ mod tests {
 
     fn terms(text: &str, mode: AnalysisMode) -> Vec<(String, usize)> {
         // Run-start terms have their own test in the module above; they are left out here.
-        terms_from_folded(&fold_characters(text), SeparatorHandling::EndCjkRun, mode)
+        terms_from_folded(&fold_characters(text), SeparatorHandling::EndCjkRun, mode, LoneCharacters::for_mode(mode))
+            .into_vec()
             .into_iter()
             .filter(|term| !term.text.starts_with(super::super::RUN_START_MARK))
             .map(|term| (term.text, term.position))
@@ -277,6 +276,24 @@ mod tests {
     }
 
     #[test]
+    fn an_index_without_lone_characters_keeps_those_of_one_character_runs() {
+        let indexed: Vec<(String, usize)> = terms_from_folded(
+            &fold_characters("黒猫 と 犬"),
+            SeparatorHandling::EndCjkRun,
+            AnalysisMode::Indexing,
+            LoneCharacters::OfOneCharacterRuns,
+        )
+        .into_vec()
+        .into_iter()
+        .map(|term| (term.text, term.position))
+        .collect();
+        assert_eq!(
+            indexed,
+            owned(&[("^黒猫", 0), ("黒猫", 0), ("^と", 2), ("と", 2), ("^犬", 3), ("犬", 3)])
+        );
+    }
+
+    #[test]
     fn latin_and_digit_runs_are_words() {
         assert_eq!(
             terms("Harry Potter", AnalysisMode::Indexing),
@@ -309,6 +326,7 @@ mod tests {
             &fold_characters(text),
             SeparatorHandling::EndCjkRun,
             AnalysisMode::Querying,
+            LoneCharacters::OfOneCharacterRuns,
         );
         let covered: Vec<&str> = analysed
             .iter()
@@ -345,7 +363,9 @@ mod tests {
             &fold_characters("すぐ つかえる"),
             SeparatorHandling::JoinCjkRuns,
             AnalysisMode::Querying,
+            LoneCharacters::OfOneCharacterRuns,
         )
+        .into_vec()
         .into_iter()
         .map(|term| (term.text, term.position))
         .collect();

@@ -24,7 +24,7 @@
 //!
 //! # Lone characters
 //!
-//! The index also holds a unigram for every CJK character, in the same field and at the same
+//! The index also holds a unigram for every CJK character of a text field, at the same
 //! position as the bigram that starts with it (東@0 東京@0 京@1 京都@1 都@2). So:
 //!
 //! - a one-character query (猫) is a single term lookup, and finds 猫の事務所 and 黒猫 alike
@@ -32,6 +32,10 @@
 //! - longer queries use bigrams only ([`AnalysisMode::Querying`]): fewer, more selective postings,
 //!   and the extra unigrams in the index never break a phrase because they share its positions;
 //! - one field per kind is enough; no separate unigram field has to be kept in step.
+//!
+//! Reading fields are the exception: they index the kana of a one-kana reading only, not every kana
+//! of a longer one. A one-kana query matches nearly every reading, so only title and other text
+//! fields answer it; leaving those unigrams out of readings spares a build a quarter of its terms.
 //!
 //! Feeding the index tokenizer to tantivy's `QueryParser` still gives correct phrase matches (the
 //! query then carries unigrams and a run-start term at the positions of its bigrams), but anchors
@@ -45,9 +49,11 @@
 
 mod char_class;
 mod cjk_bigram;
+mod common_characters;
 mod kana;
 mod normalize;
 mod reading;
+mod terms;
 mod tokenizer;
 mod variant_kanji;
 
@@ -56,7 +62,9 @@ mod property_tests;
 
 use tantivy::tokenizer::TokenizerManager;
 
-pub use cjk_bigram::{AnalysedTerm, AnalysisMode};
+pub use cjk_bigram::AnalysisMode;
+pub use terms::AnalysedTerm;
+use terms::AnalysedTerms;
 pub use normalize::{fold_characters, fold_text, FoldedChar};
 pub use reading::{fold_reading, fold_reading_characters};
 pub use tokenizer::{AnalysedTokenStream, JapaneseTokenizer};
@@ -126,7 +134,7 @@ pub const RUN_START_MARK: char = '^';
 /// Analyses `text` for a field kind: the terms, in order, with positions and source byte offsets.
 /// In indexing mode each CJK run also gets its run-start term (see [`RUN_START_MARK`]).
 pub fn analyse(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> Vec<AnalysedTerm> {
-    analyse_plain(text, field_kind, mode)
+    analyse_into_buffer(text, field_kind, mode).into_vec()
 }
 
 /// The run-start term a query's first word would match, if it has any term.
@@ -134,12 +142,14 @@ pub fn run_start_query_term(text: &str, field_kind: JapaneseFieldKind) -> Option
     query_terms(text, field_kind).first().map(|term| format!("{RUN_START_MARK}{}", term.text))
 }
 
-fn analyse_plain(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> Vec<AnalysedTerm> {
+/// [`analyse`], with the terms' texts in one buffer (what the tokenizer hands to tantivy).
+pub(crate) fn analyse_into_buffer(text: &str, field_kind: JapaneseFieldKind, mode: AnalysisMode) -> AnalysedTerms {
     match field_kind {
         JapaneseFieldKind::Text => cjk_bigram::terms_from_folded(
             &fold_characters(text),
             cjk_bigram::SeparatorHandling::EndCjkRun,
             mode,
+            cjk_bigram::LoneCharacters::for_mode(mode),
         ),
         JapaneseFieldKind::Reading => reading::reading_terms(text, mode),
     }

@@ -18,6 +18,7 @@ use unicode_normalization::char::{
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::char_class::is_han;
+use super::common_characters::{fold_common_character, is_common_character};
 use super::kana::{
     self, KanaReplacement, COMBINING_SEMI_VOICED_MARK, COMBINING_VOICED_MARK,
     HIRAGANA_ITERATION_MARK, VOICED_HIRAGANA_ITERATION_MARK,
@@ -110,6 +111,10 @@ fn spacing_voiced_mark_as_combining(character: char) -> char {
 /// half-width ﾞ ﾟ, which decompose to one), Hangul vowel and final jamo, and the few other
 /// characters whose NFC quick check answers "maybe".
 pub(crate) fn composes_with_previous(character: char) -> bool {
+    !is_common_character(character) && composes_with_previous_generally(character)
+}
+
+pub(super) fn composes_with_previous_generally(character: char) -> bool {
     let mut first_of_decomposition = None;
     decompose_compatible(character, |decomposed| {
         first_of_decomposition.get_or_insert(decomposed);
@@ -122,6 +127,18 @@ pub(crate) fn composes_with_previous(character: char) -> bool {
 
 /// Folds one chunk (a base character and what composes with it) and appends the result.
 fn fold_chunk(chunk: &str, source_start: usize, source_end: usize, folded: &mut Vec<FoldedChar>) {
+    let mut characters = chunk.chars();
+    if let (Some(only), None) = (characters.next(), characters.next()) {
+        if let Some(character) = fold_common_character(only) {
+            folded.push(FoldedChar { character, source_start, source_end });
+            return;
+        }
+    }
+    fold_chunk_generally(chunk, source_start, source_end, folded);
+}
+
+/// [`fold_chunk`] for any chunk: every folding step, in order.
+pub(super) fn fold_chunk_generally(chunk: &str, source_start: usize, source_end: usize, folded: &mut Vec<FoldedChar>) {
     let compatibility_composed: String = chunk.nfkc().collect();
     let lower_cased: String = compatibility_composed
         .chars()

@@ -2,8 +2,9 @@
 //! folding is idempotent, katakana and hiragana agree, and any text finds itself.
 
 use proptest::prelude::*;
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
-use super::{analyse, fold_reading, fold_text, AnalysisMode, JapaneseFieldKind};
+use super::{analyse, fold_reading, fold_text, AnalysisMode, JapaneseFieldKind, JapaneseTokenizer, RUN_START_MARK};
 
 const FIELD_KINDS: [JapaneseFieldKind; 2] = [JapaneseFieldKind::Text, JapaneseFieldKind::Reading];
 
@@ -129,6 +130,38 @@ proptest! {
                     texts_and_positions(&hiragana, field_kind, mode),
                     texts_and_positions(&katakana, field_kind, mode)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn readings_index_their_query_terms_and_run_starts_only(text in any_text()) {
+        // No unigram of a kana inside a longer reading (see reading.rs): what a reading query can look
+        // for is all a reading field holds, besides the run-start terms.
+        let indexed: Vec<(String, usize)> = texts_and_positions(&text, JapaneseFieldKind::Reading, AnalysisMode::Indexing)
+            .into_iter()
+            .filter(|(term, _)| !term.starts_with(RUN_START_MARK))
+            .collect();
+        prop_assert_eq!(indexed, texts_and_positions(&text, JapaneseFieldKind::Reading, AnalysisMode::Querying));
+    }
+
+    #[test]
+    fn the_tokenizer_hands_tantivy_exactly_the_analysed_terms(text in any_text()) {
+        // The token stream refills one token per term; nothing of a longer term may stay behind.
+        for field_kind in FIELD_KINDS {
+            for mode in [AnalysisMode::Indexing, AnalysisMode::Querying] {
+                let mut analyzer = TextAnalyzer::from(JapaneseTokenizer::new(field_kind, mode));
+                let mut stream = analyzer.token_stream(&text);
+                let mut tokens = Vec::new();
+                while stream.advance() {
+                    let token = stream.token();
+                    tokens.push((token.text.clone(), token.position, token.offset_from, token.offset_to));
+                }
+                let expected: Vec<(String, usize, usize, usize)> = analyse(&text, field_kind, mode)
+                    .into_iter()
+                    .map(|term| (term.text, term.position, term.source_start, term.source_end))
+                    .collect();
+                prop_assert_eq!(tokens, expected);
             }
         }
     }

@@ -1,14 +1,15 @@
 //! The tantivy side of the analyzer: a [`Tokenizer`] that runs the Japanese analysis of one field
 //! kind and mode and hands the terms to tantivy as a token stream.
 //!
-//! The whole analysis (folding, segmentation, bigrams) happens up front in [`analyse`] rather than
+//! The whole analysis (folding, segmentation, bigrams) happens up front ([`super::analyse`]) rather than
 //! as a chain of tantivy token filters, because folding changes character counts (ｶﾞ → が,
 //! ㍿ → 株式会社) and iteration marks look back across characters, which a filter over finished
 //! tokens cannot do.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-use super::{analyse, AnalysisMode, JapaneseFieldKind};
+use super::terms::AnalysedTerms;
+use super::{analyse_into_buffer, AnalysisMode, JapaneseFieldKind};
 
 /// A tantivy tokenizer for one Japanese field kind, in indexing or querying mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,56 +28,44 @@ impl Tokenizer for JapaneseTokenizer {
     type TokenStream<'a> = AnalysedTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysedTokenStream {
-        let tokens = analyse(text, self.field_kind, self.mode)
-            .into_iter()
-            .map(|term| Token {
-                offset_from: term.source_start,
-                offset_to: term.source_end,
-                position: term.position,
-                text: term.text,
-                position_length: 1,
-            })
-            .collect();
         AnalysedTokenStream {
-            tokens,
+            terms: analyse_into_buffer(text, self.field_kind, self.mode),
             advanced: 0,
-            before_first: Token::default(),
+            token: Token::default(),
         }
     }
 }
 
-/// The terms of one analysed text, handed out one by one.
+/// The terms of one analysed text, handed out one by one in a single token that each `advance`
+/// refills (tantivy copies what it needs before asking for the next), as tantivy's own tokenizers do.
 pub struct AnalysedTokenStream {
-    tokens: Vec<Token>,
-    /// How many times `advance` returned true; the current token is `tokens[advanced - 1]`.
+    terms: AnalysedTerms,
+    /// How many times `advance` returned true; the current token holds term `advanced - 1`.
     advanced: usize,
-    /// What `token()` returns before the first `advance`, which the tantivy contract does not
-    /// forbid callers from asking for.
-    before_first: Token,
+    /// The current term; before the first `advance`, an empty token, which the tantivy contract does
+    /// not forbid callers from asking for.
+    token: Token,
 }
 
 impl TokenStream for AnalysedTokenStream {
     fn advance(&mut self) -> bool {
-        if self.advanced < self.tokens.len() {
-            self.advanced += 1;
-            true
-        } else {
-            false
-        }
+        let Some(term) = self.terms.get(self.advanced) else { return false };
+        self.token.text.clear();
+        self.token.text.push_str(term.text);
+        self.token.position = term.position;
+        self.token.offset_from = term.source_start;
+        self.token.offset_to = term.source_end;
+        self.token.position_length = 1;
+        self.advanced += 1;
+        true
     }
 
     fn token(&self) -> &Token {
-        match self.advanced.checked_sub(1) {
-            Some(index) => &self.tokens[index],
-            None => &self.before_first,
-        }
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        match self.advanced.checked_sub(1) {
-            Some(index) => &mut self.tokens[index],
-            None => &mut self.before_first,
-        }
+        &mut self.token
     }
 }
 
