@@ -176,3 +176,26 @@ def test_requests_for_titles_not_held_are_recorded_for_acquisitions(library):
     invalid = library.post("/api/v1/purchase-requests", {"title": "x", "isbn": "978-4-00-000000-3"})
     assert invalid.status_code == 400 and invalid.json()["code"] == "invalid_isbn"
     assert library.get("/api/v1/purchase-requests", role="counter").status_code == 403
+
+
+def test_the_database_refuses_a_second_open_loan_the_engine_did_not_know_of(library):
+    """The last guard: a loan written behind the engine's back (no outbox event) still stops a second loan of
+    the copy. In pipeline mode the unique violation surfaces at COMMIT; it must answer 409, not 500."""
+    other_card = library.free_patron()
+    card = library.free_patron(exclude={other_card})
+    (barcode, _), = library.free_items(1)
+    library.query(
+        """INSERT INTO loan (item_id, patron_id, service_point_id, checked_out_at, due_on, patron_category,
+                             patron_age_band, material_type)
+           SELECT i.id, p.id, i.service_point_id, now(), current_date + 14, p.category, p.age_band, i.material_type
+           FROM item i, patron p WHERE i.barcode = %s AND p.card = %s RETURNING id""", barcode, other_card)
+    try:
+        refused = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "branch": "central"})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "already_on_loan" and "貸出中" in refused.json()["message"]
+        open_loans = library.query("SELECT count(*) FROM loan l JOIN item i ON i.id = l.item_id "
+                                   "WHERE i.barcode = %s AND l.returned_at IS NULL", barcode)[0][0]
+        assert open_loans == 1
+    finally:
+        library.query("DELETE FROM loan WHERE item_id = (SELECT id FROM item WHERE barcode = %s) "
+                      "AND returned_at IS NULL RETURNING id", barcode)

@@ -13,6 +13,7 @@ The partial unique index on open loans remains the last guard: a second open loa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import msgspec
@@ -58,24 +59,35 @@ class Changes:
 
     def __init__(self) -> None:
         self.entries: list[tuple[str, int, dict, dict | None]] = []
-        self.engine_events: list[dict] = []
+        self._outbox_cursor: AsyncCursor | None = None
 
     def add(self, topic: str, entity_id: int, payload: dict, engine_event: dict | None) -> None:
         self.entries.append((topic, entity_id, payload, engine_event))
 
     async def append_to_outbox(self, cursor: AsyncCursor) -> None:
-        """The transaction's last statement (the outbox lock is held until COMMIT). Each engine event gets
-        the seq of its own outbox event, so two changes of one copy in one transaction apply in order."""
+        """The transaction's last statement: the outbox lock (and the operation log's) is held from here until
+        COMMIT, and every desk waits for it. So its answer, the seqs, is read only after COMMIT (`apply_here`):
+        in pipeline mode the INSERT and the COMMIT then travel together, and the lock is never held across a
+        round trip to this process, whose event loop may be busy with other requests."""
         if not self.entries:
             return
-        await cursor.execute(
+        self._outbox_cursor = cursor.connection.cursor()  # its own: the caller's cursor may be closed by then
+        await self._outbox_cursor.execute(
             "INSERT INTO outbox_event (topic, entity_id, payload) "
             "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::jsonb[]) RETURNING seq",
             [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
              [Jsonb(entry[2]) for entry in self.entries]])
-        seqs = sorted(row[0] for row in await cursor.fetchall())  # identities follow the unnest order
-        self.engine_events = [{**event, "seq": seq} for (_, _, _, event), seq in zip(self.entries, seqs)
-                              if event is not None]
+
+    async def apply_here(self, replica) -> None:
+        """After COMMIT: applies the transaction's engine events to this process's replica at once, so the next
+        scan at this desk sees them. Each event gets the seq of its own outbox event, so two changes of one copy
+        in one transaction apply in order."""
+        if self._outbox_cursor is None:
+            return
+        seqs = sorted(row[0] for row in await self._outbox_cursor.fetchall())  # identities follow the unnest order
+        self._outbox_cursor = None
+        replica.circulation_replica.apply_local([{**event, "seq": seq} for (_, _, _, event), seq
+                                                 in zip(self.entries, seqs) if event is not None])
 
 
 async def current_seq(cursor: AsyncCursor) -> int:
@@ -199,14 +211,26 @@ async def lock_checkout_parties(connection: AsyncConnection, *, barcode: str, ca
                            age_band=age_band, outbox_seq=outbox_seq, branch_point=branch_point, loan_id=loan_id)
 
 
+@contextlib.asynccontextmanager
+async def _second_open_loan_refused():
+    """The last guard against lending one copy twice, the partial unique index on open loans, answers 409 like the
+    engine would. In pipeline mode the violation surfaces at COMMIT, so this wraps the whole transaction."""
+    try:
+        yield
+    except errors.UniqueViolation as violation:
+        if violation.diag.constraint_name != "loan_one_open_per_item":
+            raise
+        raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
+
+
 async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: str, branch: str, today: dt.date,
                    now: dt.datetime, actor: Actor, staff_override: bool = False,
                    request_id: str | None = None) -> CheckoutResult:
-    """The busiest use case, so its statements travel in three round trips: the locks and reads, the writes
-    (ending with the outbox), and COMMIT."""
+    """The busiest use case, so its statements travel in two round trips: the locks and reads, then the
+    writes (ending with the outbox) together with COMMIT."""
     engine = replica.circulation
     changes = Changes()
-    async with connection.pipeline(), connection.transaction():
+    async with _second_open_loan_refused(), connection.pipeline(), connection.transaction():
         parties = await lock_checkout_parties(connection, barcode=barcode, card=card, branch=branch,
                                               request_id=request_id)
         if parties.earlier_answer is not None:
@@ -240,11 +264,8 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
         result = CheckoutResult(loan_id=loan_id, due_date=dt.date.fromisoformat(decision["due_on"]), item=barcode,
                                 title=item.title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision))
         await remember_answer(answer_cursor, request_id, "checkout", result)
-        try:
-            await changes.append_to_outbox(outbox_cursor)  # fetching its answer sends the writes above
-        except errors.UniqueViolation:
-            raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
-    replica.circulation_replica.apply_local(changes.engine_events)
+        await changes.append_to_outbox(outbox_cursor)
+    await changes.apply_here(replica)
     return result
 
 
@@ -280,7 +301,7 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
                                item=barcode, renewals=decision["renewals"])
         await remember_answer(cursor, request_id, "renew", result)
         await changes.append_to_outbox(connection.cursor())
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return result
 
 
@@ -318,7 +339,7 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
                                transit_to=transit_to, returned_loan=loan_id, warnings=_warnings(decision))
         await remember_answer(cursor, request_id, "checkin", result)
         await changes.append_to_outbox(connection.cursor())
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return result
 
 

@@ -81,7 +81,7 @@ async def place_hold(connection: AsyncConnection, replica, *, bib_id: int, picku
         await record_operation(cursor, actor, "hold.place", "hold", hold_id,
                                {"bib_id": bib_id, "patron_id": patron_id, "pickup": pickup_branch, "via": via})
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return HoldPlaced(hold_id=hold_id, bib_id=bib_id, pickup_branch=pickup_branch, queue_position=position,
                       pick_from=decision.get("target"))
 
@@ -124,7 +124,7 @@ async def cancel_hold(connection: AsyncConnection, replica, *, hold_id: int, tod
         await record_operation(cursor, actor, "hold.cancel", "hold", hold_id,
                                {"reason": reason, "released_item": released})
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return {"hold_id": hold_id, "status": "cancelled", "released_item": released}
 
 
@@ -161,7 +161,7 @@ async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, p
         changes.add("hold", hold_id, {"item_id": None}, await hold_event(cursor, hold_id))
         await record_operation(cursor, actor, "hold.change_pickup", "hold", hold_id, {"pickup": pickup_branch})
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return {"hold_id": hold_id, "pickup_branch": pickup_branch}
 
 
@@ -196,6 +196,6 @@ async def expire_ready_holds(pool, replica, *, today: dt.date, now: dt.datetime)
             except CirculationRefused as refusal:
                 logger.warning("hold expiry refused", extra={"hold_id": expiry["hold_id"], "code": refusal.code})
                 continue
-        replica.circulation_replica.apply_local(changes.engine_events)
+        await changes.apply_here(replica)
         count += 1
     return count

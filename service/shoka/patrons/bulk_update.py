@@ -283,7 +283,7 @@ async def apply_bulk_update(connection: AsyncConnection, replica, data: bytes, *
         await record_operation(cursor, editor.actor, "patron.bulk_update", "patron", None,
                                {**_counts(plan), "patron_ids": [line.patron_id for line in plan.changed]})
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return plan
 
 

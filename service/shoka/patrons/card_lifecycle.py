@@ -63,7 +63,7 @@ async def replace_card(connection: AsyncConnection, replica, *, patron_id: int, 
                                {"reason": replacement_reason.value, "was_lost": patron.status == "card_lost"})
         await publish_patron(cursor, changes, patron_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return card
 
 
@@ -81,7 +81,7 @@ async def renew_card(connection: AsyncConnection, replica, *, patron_id: int, vo
                                {"from": patron.expires_on.isoformat(), "to": new_expiry.isoformat()})
         await publish_patron(cursor, changes, patron_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return new_expiry
 
 
@@ -104,7 +104,7 @@ async def change_status(connection: AsyncConnection, replica, *, patron_id: int,
                                {"from": patron.status, "to": change.value})
         await publish_patron(cursor, changes, patron_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return change
 
 

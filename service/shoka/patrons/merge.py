@@ -169,7 +169,7 @@ async def merge_patrons(connection: AsyncConnection, replica, *, survivor_id: in
         await publish_patron(cursor, changes, duplicate_id)
         await publish_patron(cursor, changes, survivor_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return result
 
 

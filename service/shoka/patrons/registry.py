@@ -209,7 +209,7 @@ async def register_patron(connection: AsyncConnection, replica, *, card: str, pe
                                 "web_password": password_hash is not None})
         await publish_patron(cursor, changes, patron_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return patron_id
 
 
@@ -275,5 +275,5 @@ async def update_patron(connection: AsyncConnection, replica, *, patron_id: int,
                                {"changed": changed, "history_removed": history_removed})
         await publish_patron(cursor, changes, patron_id)
         await changes.append_to_outbox(cursor)
-    replica.circulation_replica.apply_local(changes.engine_events)
+    await changes.apply_here(replica)
     return changed
