@@ -85,10 +85,8 @@ def _unit(row: Capacity, peak: bool = False) -> str:
 
 def capacity_lines(results: dict) -> list[str]:
     rows = capacities(results)
-    if not rows:
-        return []
     lines = ["| workload | most answered/s (at load) | its p99 | most answered/s within p99 bound (at load) | "
-             "CPU per answer: service / PostgreSQL |", "|---|---:|---:|---:|---:|"]
+             "CPU per answer: service / PostgreSQL |", "|---|---:|---:|---:|---:|"] if rows else []
     for row in rows:
         within = (f"{row.within_bound_per_s:,.0f}/s (at {row.within_bound_level} {_unit(row)})"
                   if row.within_bound_per_s is not None else "none")
@@ -111,7 +109,7 @@ def capacity_lines(results: dict) -> list[str]:
         lines += ["", f"Opening day ({users} OPAC users, {desks} desks, {kiosks} kiosks with think times): "
                       f"{answered:,.0f} answers/s using {used:.2f} of {machine['cores']} cores for the service and "
                       f"PostgreSQL (other processes {machine['other_cores']:.2f})."]
-    return lines
+    return lines[1:] if lines[:1] == [""] else lines  # a run of the opening day alone has no table above
 
 
 def readme_block(runs: list[tuple[dict, str]]) -> str:

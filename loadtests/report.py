@@ -243,10 +243,11 @@ def tier_section(results: dict, path: Path, drawn: dict[str, Path], plot_prefix:
                   "11 for each copy borrowed — no pause between messages.", ""]
         lines += step_table(kiosk_steps, "kiosks", ["sip2_patron_info", "sip2_checkin", "sip2_checkout"])
     lines += opening_day_section(results, drawn, plot_prefix)
-    lines += ["", "### Throughput and latency of every step", ""]
-    for name, alt in (("throughput", "throughput against load"), ("all", "latency of every stepped scenario")):
-        if name in drawn:
-            lines.append(f"![{alt}]({plot_prefix}{drawn[name].name})")
+    overview = [f"![{alt}]({plot_prefix}{drawn[name].name})" for name, alt in
+                (("throughput", "throughput against load"), ("all", "latency of every stepped scenario"))
+                if name in drawn]
+    if overview:  # a run of the opening day alone has no stepped scenario to draw
+        lines += ["", "### Throughput and latency of every step", "", *overview]
     lines += ["", "### CPU and memory per step", "",
               "Cores are CPU time over the measured window (1.00 = one core busy throughout). Memory is the peak "
               "resident memory of the group with shared pages counted once (PostgreSQL's shared buffers, the "

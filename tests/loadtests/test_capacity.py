@@ -49,3 +49,10 @@ def test_the_readme_block_between_its_markers_is_replaced(tmp_path):
     plain.write_text("no markers\n")
     assert not capacity.update_readme(plain, [(fast_run(), "S-2026-11-21.json")])
     assert plain.read_text() == "no markers\n"
+
+
+def test_a_run_of_the_opening_day_alone_still_reports_memory_and_the_opening_day():
+    lines = capacity.capacity_lines(results(tier="L", steps=[
+        step("opening_day", (200, 16, 4), {"opac_search": summary(50, 9, 45), "checkout": summary(5, 7, 40)})]))
+    assert lines[0].startswith("Peak memory: HTTP workers") and not any(line.startswith("| workload") for line in lines)
+    assert lines[-1].startswith("Opening day (200 OPAC users, 16 desks, 4 kiosks with think times): 55 answers/s")

@@ -167,3 +167,13 @@ def test_pool_time_outs_point_at_the_slowest_request_type():
     text = " ".join(targets.opening_day_context(run))
     assert "9 × `psycopg_pool.PoolTimeout" in text
     assert "the slowest request type with one user was opac_home (p50 2000.0 ms)" in text
+
+
+def test_a_run_of_the_opening_day_alone_has_no_empty_overview_of_steps():
+    run = opening_day(p99_home=120)
+    run["steps"] = [each for each in run["steps"] if each["scenario"] == "opening_day"]
+    lines = "\n".join(tier_section(run, Path("L-2026-11-21.json"), {}, "plots/"))
+    assert "### Opening day" in lines and "### Throughput and latency of every step" not in lines
+    with_steps = "\n".join(tier_section(fast_run(), Path("S-2026-11-21.json"), {"throughput": Path("S-throughput.png")},
+                                         "plots/"))
+    assert "### Throughput and latency of every step\n\n![throughput against load](plots/S-throughput.png)" in with_steps
