@@ -11,5 +11,5 @@ processes), `virtual_user`, `workloads_web` and `workloads_circulation` (what on
 `fts_baseline` and the floor in `workloads_circulation` (the PostgreSQL baselines), `library_data` (free copies
 and patrons for desks and kiosks), `resources` (CPU and memory of the server, PostgreSQL and the generator),
 `stats`, `targets` (verdicts and their reasons), `capacity`, `report` and `plots`. The component benchmarks
-(`search_benchmark`, `checkout_benchmark`, `protocols_benchmark`) write BENCHMARKS.md's figures.
+(`search_benchmark`, `protocols_benchmark`) write BENCHMARKS.md's figures.
 """
