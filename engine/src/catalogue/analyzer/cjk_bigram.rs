@@ -236,13 +236,25 @@ mod tests {
     use super::super::normalize::fold_characters;
     use super::*;
 
-    fn terms(text: &str, mode: AnalysisMode) -> Vec<(String, usize)> {
-        // Run-start terms have their own test in the module above; they are left out here.
-        terms_from_folded(&fold_characters(text), SeparatorHandling::EndCjkRun, mode, LoneCharacters::for_mode(mode))
+    /// Every term's text and position, run-start terms included.
+    fn texts_and_positions(
+        text: &str,
+        separators: SeparatorHandling,
+        mode: AnalysisMode,
+        lone_characters: LoneCharacters,
+    ) -> Vec<(String, usize)> {
+        terms_from_folded(&fold_characters(text), separators, mode, lone_characters)
             .into_vec()
             .into_iter()
-            .filter(|term| !term.text.starts_with(super::super::RUN_START_MARK))
             .map(|term| (term.text, term.position))
+            .collect()
+    }
+
+    fn terms(text: &str, mode: AnalysisMode) -> Vec<(String, usize)> {
+        // Run-start terms have their own test in the module above; they are left out here.
+        texts_and_positions(text, SeparatorHandling::EndCjkRun, mode, LoneCharacters::for_mode(mode))
+            .into_iter()
+            .filter(|(term, _)| !term.starts_with(super::super::RUN_START_MARK))
             .collect()
     }
 
@@ -277,16 +289,12 @@ mod tests {
 
     #[test]
     fn an_index_without_lone_characters_keeps_those_of_one_character_runs() {
-        let indexed: Vec<(String, usize)> = terms_from_folded(
-            &fold_characters("黒猫 と 犬"),
+        let indexed = texts_and_positions(
+            "黒猫 と 犬",
             SeparatorHandling::EndCjkRun,
             AnalysisMode::Indexing,
             LoneCharacters::OfOneCharacterRuns,
-        )
-        .into_vec()
-        .into_iter()
-        .map(|term| (term.text, term.position))
-        .collect();
+        );
         assert_eq!(
             indexed,
             owned(&[("^黒猫", 0), ("黒猫", 0), ("^と", 2), ("と", 2), ("^犬", 3), ("犬", 3)])
@@ -359,16 +367,12 @@ mod tests {
 
     #[test]
     fn readings_join_runs_across_separators() {
-        let analysed: Vec<(String, usize)> = terms_from_folded(
-            &fold_characters("すぐ つかえる"),
+        let analysed = texts_and_positions(
+            "すぐ つかえる",
             SeparatorHandling::JoinCjkRuns,
             AnalysisMode::Querying,
             LoneCharacters::OfOneCharacterRuns,
-        )
-        .into_vec()
-        .into_iter()
-        .map(|term| (term.text, term.position))
-        .collect();
+        );
         assert_eq!(
             analysed,
             owned(&[
