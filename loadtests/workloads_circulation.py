@@ -138,6 +138,7 @@ class FloorDesks:
                 return True
 
             async def checkout(card: str, barcode: str) -> None:
+                due_on = dt.date.today() + dt.timedelta(days=14)
                 async with connection.pipeline(), connection.transaction():
                     item_cursor, patron_cursor, position_cursor = (connection.cursor() for _ in range(3))
                     await item_cursor.execute(
@@ -153,8 +154,8 @@ class FloorDesks:
                     await connection.execute(
                         """INSERT INTO loan (id, item_id, patron_id, service_point_id, checked_out_at, due_on,
                                patron_category, patron_age_band, material_type, ndc_class)
-                           VALUES (%s, %s, %s, %s, now(), current_date + 14, %s, %s, %s, %s)""",
-                        [loan_id, item_id, patron_id, branch_id, category, age_band, material_type,
+                           VALUES (%s, %s, %s, %s, now(), %s, %s, %s, %s, %s)""",
+                        [loan_id, item_id, patron_id, branch_id, due_on, category, age_band, material_type,
                          ndc[:3] if ndc else None])
                     await connection.execute(
                         "INSERT INTO operation_log (actor_kind, actor, action, entity, entity_id, source_address, "
@@ -162,7 +163,9 @@ class FloorDesks:
                         [str(loan_id), Jsonb({"item": barcode, "patron_id": patron_id, "branch": station.branch})])
                     await (await connection.execute(
                         "INSERT INTO outbox_event (topic, entity_id, payload) VALUES ('loan', %s, %s) RETURNING seq",
-                        [loan_id, Jsonb({"item_id": item_id})])).fetchone()
+                        [loan_id, Jsonb({"item_id": item_id, "engine": {
+                            "kind": "loan_opened", "loan_id": loan_id, "item_id": item_id, "patron_id": patron_id,
+                            "branch": station.branch, "due_on": due_on.isoformat(), "renewals": 0}})])).fetchone()
 
             async def checkin(barcode: str) -> None:
                 async with connection.pipeline(), connection.transaction():
@@ -186,7 +189,8 @@ class FloorDesks:
                         [str(item_id), Jsonb({"item": barcode, "loan_id": loan_id, "outcome": "shelve"})])
                     await (await connection.execute(
                         "INSERT INTO outbox_event (topic, entity_id, payload) VALUES ('loan', %s, %s) RETURNING seq",
-                        [loan_id, Jsonb({"item_id": item_id})])).fetchone()
+                        [loan_id, Jsonb({"item_id": item_id, "engine": {
+                            "kind": "loan_closed", "loan_id": loan_id, "item_id": item_id}})])).fetchone()
 
             async def return_copy(card: str, barcode: str) -> None:
                 if await timed("floor_checkin", lambda: checkin(barcode)):

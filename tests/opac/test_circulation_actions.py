@@ -87,8 +87,8 @@ def test_a_hold_is_placed_logged_and_announced_last(setting):
     assert message == "『貸せる本』を予約しました（受取館：中央図書館、予約順位：1番目）。"
     hold_id, status, via = latest(url, "SELECT id, status, placed_via FROM hold")
     assert (status, via) == ("waiting", "opac")
-    assert latest(url, "SELECT topic, entity_id, payload FROM outbox_event ORDER BY seq DESC LIMIT 1") == (
-        "hold", hold_id, {"item_id": None})
+    assert latest(url, "SELECT topic, entity_id, payload - 'engine', payload->'engine'->>'kind' FROM outbox_event "
+                       "ORDER BY seq DESC LIMIT 1") == ("hold", hold_id, {"item_id": None}, "hold_upserted")
     assert latest(url, "SELECT actor_kind, actor, action, source_address FROM operation_log ORDER BY id DESC LIMIT 1"
                   ) == ("patron", "P1", "hold.place", "203.0.113.5")
 
@@ -147,8 +147,8 @@ def test_renewal_rules(setting):
     assert "延長しました" in message
     due_on, renewals = latest(url, "SELECT due_on, renewals FROM loan WHERE id = %s", [loan_id])
     assert renewals == 1 and due_on >= library_today() + dt.timedelta(days=14)
-    assert latest(url, "SELECT topic, entity_id, payload FROM outbox_event ORDER BY seq DESC LIMIT 1") == (
-        "loan", loan_id, {"item_id": ids["item"]})
+    assert latest(url, "SELECT topic, entity_id, payload - 'engine', payload->'engine'->>'kind' FROM outbox_event "
+                       "ORDER BY seq DESC LIMIT 1") == ("loan", loan_id, {"item_id": ids["item"]}, "loan_opened")
     with pytest.raises(CirculationRefused) as limit:
         run(url, lambda state: circulation_actions.renew_loan(state, ids["active"], "A1", ""))
     assert limit.value.code == "renewal_limit"
@@ -169,5 +169,6 @@ def test_cancelling_a_ready_hold_names_its_trapped_copy(setting):
     assert trapped.value.code == "hold_not_waiting"
     assert "取り消しました" in run(url, lambda state: circulation_actions.cancel_hold(state, ids["active"], hold_id, ""))
     assert latest(url, "SELECT status, cancel_reason FROM hold WHERE id = %s", [hold_id]) == ("cancelled", "patron")
-    assert latest(url, "SELECT topic, entity_id, payload FROM outbox_event WHERE topic = 'hold' "
-                       "ORDER BY seq DESC LIMIT 1") == ("hold", hold_id, {"item_id": ids["item"]})
+    assert latest(url, "SELECT topic, entity_id, payload - 'engine', payload->'engine'->>'kind' FROM outbox_event "
+                       "WHERE topic = 'hold' ORDER BY seq DESC LIMIT 1") == (
+        "hold", hold_id, {"item_id": ids["item"]}, "hold_closed")

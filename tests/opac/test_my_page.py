@@ -133,7 +133,9 @@ def test_renewing_a_loan(library):
                              [library.items["C8001"]])[0]
     assert due_on == new_due and renewals == 1
     entity_id, payload = last_event(library, "loan")
-    assert payload == {"item_id": library.items["C8001"]}
+    assert payload["item_id"] == library.items["C8001"]
+    assert (payload["engine"]["kind"], payload["engine"]["due_on"], payload["engine"]["renewals"]) == (
+        "loan_opened", new_due.isoformat(), 1)
     logged = query(library, "SELECT actor_kind, actor, entity_id FROM operation_log WHERE action = 'circulation.renew' "
                             "ORDER BY id DESC LIMIT 1")[0]
     assert logged == ("patron", library.patrons["judy"].card, str(entity_id))
@@ -166,7 +168,8 @@ def test_cancelling_a_hold(library):
     status, reason, closed_at = query(library, "SELECT status, cancel_reason, closed_at FROM hold WHERE id = %s",
                                       [hold_id])[0]
     assert status == "cancelled" and reason == "patron" and closed_at is not None
-    assert last_event(library, "hold") == (hold_id, {"item_id": None})
+    assert last_event(library, "hold") == (hold_id, {"item_id": None,
+                                                     "engine": {"kind": "hold_closed", "hold_id": hold_id}})
     again = judy.post(f"/my/holds/{hold_id}/cancel", {}, token_from="/my")
     assert again.status_code == 409 and "すでに終了" in parse_html(again.text).find("div", cls="error-summary").text()
     judy.close()

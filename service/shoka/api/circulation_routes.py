@@ -145,9 +145,10 @@ async def change_pickup(request: Request, hold_id: int, data: PickupChange, staf
 async def _engine_view(request: Request, method: str, argument: Any) -> Any:
     """An engine read that includes every change committed before the request: another worker may have just
     made the change, and a counter screen reads right after it writes."""
+    replica = request.app.state.engine
     async with request.app.state.pools.staff.connection() as connection:
-        seq = (await (await connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event")).fetchone())[0]
-    await request.app.state.engine.wait_until_current(seq)
+        committed = (await (await connection.execute(*replica.position_query())).fetchone())[0]
+    await replica.wait_until_current(committed)
     engine = request.app.state.engine.circulation
     raw = await anyio.to_thread.run_sync(getattr(engine, method), argument)
     answer = msgspec.json.decode(raw)

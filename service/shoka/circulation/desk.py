@@ -4,7 +4,8 @@ Every use case follows the same steps:
 1. lock the rows the decision depends on, in one order everywhere (record, copy, patron) so that two desks
    never deadlock and two checkouts of one copy take turns;
 2. wait until this process's engine has applied every change committed before the locks were taken, so the
-   engine decides on current state (limits, blocks, hold queues);
+   engine decides on current state (limits, blocks, hold queues); the changes this process made itself are
+   applied already (step 5), so a desk waits only for other processes' changes its follower has not read yet;
 3. ask the engine; a refusal rolls back and becomes a 404/409/422 with a Japanese message;
 4. write the change, an operation-log entry and the outbox events (last, just before COMMIT);
 5. after COMMIT, apply the same events here at once, so the next scan at this desk sees them.
@@ -68,7 +69,10 @@ class Changes:
         """The transaction's last statement: the outbox lock (and the operation log's) is held from here until
         COMMIT, and every desk waits for it. So its answer, the seqs, is read only after COMMIT (`apply_here`):
         in pipeline mode the INSERT and the COMMIT then travel together, and the lock is never held across a
-        round trip to this process, whose event loop may be busy with other requests."""
+        round trip to this process, whose event loop may be busy with other requests.
+
+        Each event carries its engine event (payload "engine"), so the other processes' followers apply it
+        without reading the rows again (CirculationReplica.apply)."""
         if not self.entries:
             return
         self._outbox_cursor = cursor.connection.cursor()  # its own: the caller's cursor may be closed by then
@@ -76,7 +80,8 @@ class Changes:
             "INSERT INTO outbox_event (topic, entity_id, payload) "
             "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::jsonb[]) RETURNING seq",
             [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
-             [Jsonb(entry[2]) for entry in self.entries]])
+             [Jsonb(payload if engine_event is None else {**payload, "engine": engine_event})
+              for _, _, payload, engine_event in self.entries]])
 
     async def apply_here(self, replica) -> None:
         """After COMMIT: applies the transaction's engine events to this process's replica at once, so the next
@@ -88,11 +93,6 @@ class Changes:
         self._outbox_cursor = None
         replica.circulation_replica.apply_local([{**event, "seq": seq} for (_, _, _, event), seq
                                                  in zip(self.entries, seqs) if event is not None])
-
-
-async def current_seq(cursor: AsyncCursor) -> int:
-    await cursor.execute("SELECT coalesce(max(seq), 0) FROM outbox_event")
-    return (await cursor.fetchone())[0]
 
 
 class LockedItem(msgspec.Struct, frozen=True):
@@ -114,15 +114,15 @@ def _locked_item(row: tuple | None, barcode: str) -> LockedItem:
     return LockedItem(*row)
 
 
-async def lock_copy(connection: AsyncConnection, barcode: str, request_id: str | None,
-                    operation: str) -> tuple[LockedItem, dict | None, int]:
-    """The copy locked, an earlier answer under `request_id`, and the outbox position, in one round trip
-    (pipeline mode); returns (copy, earlier answer or None, outbox seq)."""
+async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_id: str | None,
+                    operation: str) -> tuple[LockedItem, dict | None, list[int]]:
+    """The copy locked, an earlier answer under `request_id`, and the outbox events this replica may lack, in one
+    round trip (pipeline mode); returns (copy, earlier answer or None, committed seqs for wait_until_current)."""
     item_cursor, answer_cursor, position_cursor = (connection.cursor() for _ in range(3))
     await item_cursor.execute(_LOCK_ITEM, [barcode])
     if request_id is not None:
         await answer_cursor.execute(_EARLIER_ANSWER, [request_id])
-    await position_cursor.execute("SELECT coalesce(max(seq), 0) FROM outbox_event")
+    await position_cursor.execute(*replica.position_query())
     item = _locked_item(await item_cursor.fetchone(), barcode)
     earlier = _earlier(await answer_cursor.fetchone(), request_id, operation, barcode) if request_id is not None else None
     return item, earlier, (await position_cursor.fetchone())[0]
@@ -181,12 +181,12 @@ class CheckoutParties(msgspec.Struct, frozen=True):
     patron_id: int
     category: str
     age_band: str
-    outbox_seq: int
+    committed_seqs: list[int]  # outbox events this replica may lack (wait_until_current)
     branch_point: int
     loan_id: int  # taken from the sequence now, so the writes need no answer before COMMIT
 
 
-async def lock_checkout_parties(connection: AsyncConnection, *, barcode: str, card: str, branch: str,
+async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode: str, card: str, branch: str,
                                 request_id: str | None) -> CheckoutParties:
     """Sends the locks and reads of a checkout together (pipeline mode: one round trip instead of five). They
     still execute in the one lock order (record, copy, patron); a read that finds nothing raises afterwards."""
@@ -195,20 +195,22 @@ async def lock_checkout_parties(connection: AsyncConnection, *, barcode: str, ca
     if request_id is not None:
         await answer_cursor.execute(_EARLIER_ANSWER, [request_id])
     await patron_cursor.execute(_LOCK_PATRON, [card])
+    position_sql, position_params = replica.position_query()
     await position_cursor.execute(
-        """SELECT (SELECT coalesce(max(seq), 0) FROM outbox_event), (SELECT id FROM service_point WHERE code = %s),
-                  nextval(pg_get_serial_sequence('loan', 'id'))""", [branch])
+        f"""SELECT ({position_sql}), (SELECT id FROM service_point WHERE code = %s),
+                   nextval(pg_get_serial_sequence('loan', 'id'))""", [*position_params, branch])
     item = _locked_item(await item_cursor.fetchone(), barcode)
     earlier = _earlier(await answer_cursor.fetchone(), request_id, "checkout", barcode) if request_id is not None else None
     patron = await patron_cursor.fetchone()
-    outbox_seq, branch_point, loan_id = await position_cursor.fetchone()
+    committed_seqs, branch_point, loan_id = await position_cursor.fetchone()
     if earlier is None and patron is None:
         await _refuse_unknown_card(patron_cursor, card)
     if branch_point is None:
         raise NotFound(f"unknown branch {branch!r}", code="unknown_branch")
     patron_id, category, age_band, _keeps = patron or (0, "", "", False)
     return CheckoutParties(item=item, earlier_answer=earlier, patron_id=patron_id, category=category,
-                           age_band=age_band, outbox_seq=outbox_seq, branch_point=branch_point, loan_id=loan_id)
+                           age_band=age_band, committed_seqs=committed_seqs, branch_point=branch_point,
+                           loan_id=loan_id)
 
 
 @contextlib.asynccontextmanager
@@ -231,12 +233,12 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
     engine = replica.circulation
     changes = Changes()
     async with _second_open_loan_refused(), connection.pipeline(), connection.transaction():
-        parties = await lock_checkout_parties(connection, barcode=barcode, card=card, branch=branch,
+        parties = await lock_checkout_parties(connection, replica, barcode=barcode, card=card, branch=branch,
                                               request_id=request_id)
         if parties.earlier_answer is not None:
             return msgspec.convert(parties.earlier_answer, CheckoutResult)
         item, patron_id, loan_id = parties.item, parties.patron_id, parties.loan_id
-        await replica.wait_until_current(parties.outbox_seq)
+        await replica.wait_until_current(parties.committed_seqs)
         decision = await decide(engine, "decide_checkout", {
             "patron_id": patron_id, "item_id": item.item_id, "branch": branch, "today": today.isoformat(),
             "staff_override": staff_override})
@@ -275,11 +277,11 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
     engine = replica.circulation
     changes = Changes()
     async with connection.pipeline(), connection.transaction(), connection.cursor() as cursor:
-        item, answer, outbox_seq = await lock_copy(connection, barcode, request_id, "renew")
+        item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "renew")
         if answer is not None:
             return msgspec.convert(answer, RenewalResult)
         item_id = item.item_id
-        await replica.wait_until_current(outbox_seq)
+        await replica.wait_until_current(committed_seqs)
         request: dict = {"item_id": item_id, "branch": branch, "today": today.isoformat()}
         if patron_id is not None:
             request["patron_id"] = patron_id
@@ -310,11 +312,11 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
     engine = replica.circulation
     changes = Changes()
     async with connection.pipeline(), connection.transaction(), connection.cursor() as cursor:
-        item, answer, outbox_seq = await lock_copy(connection, barcode, request_id, "checkin")
+        item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "checkin")
         if answer is not None:
             return msgspec.convert(answer, CheckinResult)
         item_id, title = item.item_id, item.title
-        await replica.wait_until_current(outbox_seq)
+        await replica.wait_until_current(committed_seqs)
         decision = await decide(engine, "decide_checkin", {"item_id": item_id, "branch": branch,
                                                            "today": today.isoformat()})
         branch_point = await branch_id(cursor, branch)

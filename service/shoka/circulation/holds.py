@@ -16,7 +16,7 @@ from psycopg import AsyncConnection, errors
 
 from shoka.audit import SYSTEM_ACTOR, Actor, record_operation
 from shoka.circulation.decisions import CirculationRefused, decide
-from shoka.circulation.desk import Changes, branch_id, carry_out, current_seq, hold_event
+from shoka.circulation.desk import Changes, branch_id, carry_out, hold_event
 from shoka.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def place_hold(connection: AsyncConnection, replica, *, bib_id: int, picku
     async with connection.transaction(), connection.cursor() as cursor:
         await _lock_bib(cursor, bib_id)
         patron_id = await _patron_by(cursor, card=card, patron_id=patron_id)
-        await replica.wait_until_current(await current_seq(cursor))
+        await replica.catch_up_with(cursor)
         from shoka.circulation.engine_state import placed_at_key
 
         request = {"patron_id": patron_id, "bib_id": bib_id, "pickup_branch": pickup_branch,
@@ -107,7 +107,7 @@ async def cancel_hold(connection: AsyncConnection, replica, *, hold_id: int, tod
     async with connection.transaction(), connection.cursor() as cursor:
         await _lock_hold(cursor, hold_id, patron_id)
         where = await _pickup_point(cursor, hold_id)
-        await replica.wait_until_current(await current_seq(cursor))
+        await replica.catch_up_with(cursor)
         request: dict = {"hold_id": hold_id, "today": today.isoformat()}
         if patron_id is not None:
             request["patron_id"] = patron_id
@@ -151,7 +151,7 @@ async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, p
     changes = Changes()
     async with connection.transaction(), connection.cursor() as cursor:
         await _lock_hold(cursor, hold_id, patron_id)
-        await replica.wait_until_current(await current_seq(cursor))
+        await replica.catch_up_with(cursor)
         request: dict = {"hold_id": hold_id, "pickup_branch": pickup_branch}
         if patron_id is not None:
             request["patron_id"] = patron_id

@@ -1,9 +1,11 @@
 """This process's circulation engine: rebuilt from a snapshot at start, then following the outbox.
 
-The follower re-reads the rows each event names (loans, holds, transits, patrons) and applies them as engine
-events carrying the event's seq, so applying late or twice changes nothing. Rules and calendars are reloaded
-whole when an event says they changed. `wait_until_current` lets a transaction that holds its row locks wait
-until every change committed before it has been applied here: decisions are then made on current state.
+An event written by a circulation transaction carries its engine event (payload "engine"), which the follower
+applies as it is; for any other event it re-reads the rows the event names (loans, holds, transits, patrons).
+Either way the engine event carries the outbox seq, so applying late or twice changes nothing. Rules and
+calendars are reloaded whole when an event says they changed. A transaction this process committed is applied
+here at once (apply_local) and remembered, so the follower skips it and a desk's next decision need not wait
+for the follower (EngineReplica.wait_until_current).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class CirculationReplica:
         self.engine: Circulation | None = None
         self._connection: psycopg.Connection | None = None
         self._lock = threading.Lock()
+        self._applied_here: set[int] = set()  # seqs apply_local applied that the follower has not passed yet
 
     def rebuild(self, connection: psycopg.Connection) -> None:
         catalogue: Catalogue = self._catalogue_source.catalogue
@@ -60,21 +63,42 @@ class CirculationReplica:
                 engine.set_calendar(_encoder.encode(engine_state.read_calendar(connection)))
             if any(event.topic == "rules" for event in events):
                 engine.set_rules(_encoder.encode(engine_state.read_rules(connection)))
+            applied_here = self._applied_here
+            carried: list[dict] = []
             topic_ids: dict[str, list[int]] = {}
             seq_of: dict[tuple[str, int], int] = {}
             for event in events:
-                if event.topic in ("patron", "loan", "hold", "transit"):
+                if event.seq in applied_here or event.topic not in ("patron", "loan", "hold", "transit"):
+                    continue
+                engine_event = event.payload.get("engine")
+                if engine_event is not None:
+                    carried.append({**engine_event, "seq": event.seq})
+                else:
                     topic_ids.setdefault(event.topic, []).append(event.entity_id)
                     seq_of[(event.topic, event.entity_id)] = event.seq  # the latest event of an entity wins
+            engine_events = carried
             if topic_ids:
-                engine_events = engine_state.events_for(connection, topic_ids, seq_of)
-                if engine_events:
-                    engine.apply_events(_encoder.encode(engine_events))
+                engine_events = sorted(carried + engine_state.events_for(connection, topic_ids, seq_of),
+                                       key=lambda engine_event: engine_event["seq"])
+            if engine_events:
+                engine.apply_events(_encoder.encode(engine_events))
+            self._forget_applied_through(events[-1].seq)
 
     def apply_local(self, engine_events: list[dict]) -> None:
         """Applies the events of a transaction this process just committed (seq already set)."""
         if engine_events and self.engine is not None:
             self.engine.apply_events(_encoder.encode(engine_events))
+            self._applied_here.update(event["seq"] for event in engine_events)
+
+    def applied_here(self, seq: int) -> bool:
+        return seq in self._applied_here
+
+    def _forget_applied_through(self, seq: int) -> None:
+        """The follower has passed `seq`: earlier local seqs need no remembering (one that apply_local added
+        after the follower had already read it goes with the next batch)."""
+        for applied in list(self._applied_here):  # a copy: apply_local adds from the event loop meanwhile
+            if applied <= seq:
+                self._applied_here.discard(applied)
 
     def close(self) -> None:
         if self._connection is not None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
+from psycopg import AsyncCursor
 
 from shoka import _engine
 from shoka.circulation import consistency
@@ -55,8 +57,29 @@ class EngineReplica:
         assert engine is not None, "the replica has started"
         return engine
 
-    async def wait_until_current(self, seq: int, timeout_seconds: float = 2.0) -> None:
-        """Returns once every outbox event up to `seq` is applied here (see CirculationReplica)."""
+    def position_query(self) -> tuple[str, list[int]]:
+        """The statement (SQL, parameters) a transaction runs under its locks to learn which committed outbox
+        events this replica may lack: the seqs beyond its follower's horizon. Its answer goes to
+        wait_until_current. Under steady load the follower is a few events behind, so the answer is short."""
+        return ("SELECT coalesce(array_agg(seq), '{}'::bigint[]) FROM outbox_event WHERE seq > %s",
+                [self.caught_up.applied_seq])
+
+    async def wait_until_current(self, committed_seqs: Sequence[int], timeout_seconds: float = 2.0) -> None:
+        """Returns once every event of `committed_seqs` is applied here, by the follower or by this process's own
+        transactions (Changes.apply_here): a desk waits only for what other processes committed."""
+        horizon = self.caught_up.applied_seq
+        missing = [seq for seq in committed_seqs
+                   if seq > horizon and not self.circulation_replica.applied_here(seq)]
+        if missing:
+            await self.wait_until_applied(max(missing), timeout_seconds)
+
+    async def catch_up_with(self, cursor: AsyncCursor) -> None:
+        """wait_until_current for a transaction that holds its locks: asks the database on `cursor`."""
+        await cursor.execute(*self.position_query())
+        await self.wait_until_current((await cursor.fetchone())[0])
+
+    async def wait_until_applied(self, seq: int, timeout_seconds: float = 2.0) -> None:
+        """Returns once the follower has applied every outbox event up to `seq`."""
         if self.caught_up.applied_seq >= seq:
             return
         self.follower.request_catch_up()
@@ -114,7 +137,7 @@ class EngineReplica:
 
     async def _compare(self) -> tuple[int, list[dict]]:
         seq, state = await asyncio.to_thread(consistency.read_snapshot, self.database_url)
-        await self.wait_until_current(seq, timeout_seconds=10.0)
+        await self.wait_until_applied(seq, timeout_seconds=10.0)
         return seq, await asyncio.to_thread(consistency.differences_from, self.circulation, state)
 
     async def stop(self) -> None:

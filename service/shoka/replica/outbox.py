@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "shoka_outbox"
 POLL_INTERVAL_SECONDS = 1.0
+# A notification is acted on after this pause, so that under load the follower reads commits in batches instead
+# of one query per commit; a request that needs the follower now (request_catch_up) does not wait for it.
+NOTIFY_COALESCE_SECONDS = 0.02
 BATCH_LIMIT = 5000
 
 
@@ -59,7 +62,8 @@ class OutboxFollower:
         self.events_applied = 0
         self.last_caught_up_monotonic = 0.0
         self._task: asyncio.Task | None = None
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # a notification (or a request)
+        self._urgent = asyncio.Event()  # a request waits for the follower
         self._stopping = False
 
     def rebuild(self) -> None:
@@ -95,6 +99,7 @@ class OutboxFollower:
 
     def request_catch_up(self) -> None:
         """Wakes the follower now (a request waits for it), instead of at the next notification."""
+        self._urgent.set()
         self._wake.set()
 
     def start(self) -> None:
@@ -102,6 +107,7 @@ class OutboxFollower:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._urgent.set()
         self._wake.set()
         if self._task is not None:
             self._task.cancel()
@@ -125,11 +131,11 @@ class OutboxFollower:
                             # Cleared before catching up: a wake-up that arrives during the catch-up is kept
                             # for the next round instead of waiting out the poll interval.
                             self._wake.clear()
+                            self._urgent.clear()
                             await self.catch_up(reader)
-                            try:
-                                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_SECONDS)
-                            except TimeoutError:
-                                pass
+                            await _wait(self._wake, POLL_INTERVAL_SECONDS)
+                            if not self._urgent.is_set():
+                                await _wait(self._urgent, NOTIFY_COALESCE_SECONDS)
                             if notifications.done():
                                 notifications.result()  # re-raise the listener's failure: reconnect
                     finally:
@@ -144,3 +150,11 @@ class OutboxFollower:
     async def _relay_notifications(self, listener: psycopg.AsyncConnection) -> None:
         async for _notification in listener.notifies():
             self._wake.set()
+
+
+async def _wait(event: asyncio.Event, timeout_seconds: float) -> None:
+    """Waits for `event` at most `timeout_seconds`."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout_seconds)
+    except TimeoutError:
+        pass

@@ -18,7 +18,6 @@ from psycopg import AsyncCursor
 from shoka.audit import record_operation
 from shoka.auth.roles import CIRCULATION_ROLES
 from shoka.circulation.decisions import CirculationRefused, decide
-from shoka.circulation.desk import current_seq
 from shoka.clock import library_today
 from shoka.errors import NotFound
 from shoka.staff.access import STAFF_SESSION, require_branch, staff_actor, staff_area
@@ -91,7 +90,7 @@ async def _engine_summary(request: Request, cursor: AsyncCursor, card: str, bran
     """The engine's summary as of every change committed so far: another worker may have lent a copy to this
     patron a moment ago."""
     replica = request.app.state.engine
-    await replica.wait_until_current(await current_seq(cursor))
+    await replica.catch_up_with(cursor)
     try:
         return await decide(replica.circulation, "patron_summary",
                             {"card": card, "today": today.isoformat(), "branch": branch})

@@ -1,0 +1,113 @@
+"""Two engine replicas over one database, as two service processes hold them: a desk's own commits are applied
+at once and need no wait for its follower; another process's commits are waited for; a follower applies the
+engine event an outbox event carries without reading the rows again."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import msgspec
+import psycopg
+import pytest
+
+from shoka.audit import Actor
+from shoka.circulation import desk, engine_state
+from shoka.circulation.replica import ReplicaBehind
+from shoka.clock import library_today, utc_now
+from shoka.replica.engine_replica import EngineReplica
+
+DESK = Actor(kind="staff", name="desk-test")
+
+
+def lending_library(url: str) -> None:
+    """One branch, one rule, patrons P1 and P2, copies C1…C4 of four titles."""
+    today = library_today()
+    with psycopg.connect(url) as connection:
+        central = connection.execute("INSERT INTO service_point (code, name_ja, name_en, kind) VALUES "
+                                     "('central', '中央図書館', 'Central', 'central') RETURNING id").fetchone()[0]
+        connection.execute("INSERT INTO patron_category (code, name_ja, name_en) VALUES ('adult', '一般', 'Adult')")
+        connection.execute("INSERT INTO material_type (code, name_ja, name_en) VALUES ('book', '図書', 'Book')")
+        connection.execute("""INSERT INTO circulation_rule (loan_days, max_items_of_type, max_items_total, max_renewals,
+                                  holds_allowed, max_holds, hold_pickup_days) VALUES (14, 10, 10, 1, true, 10, 7)""")
+        for number in range(1, 5):
+            bib_id = connection.execute("INSERT INTO bib (source, title, material_type) VALUES "
+                                        "('manual', %s, 'book') RETURNING id", [f"本{number}"]).fetchone()[0]
+            connection.execute("INSERT INTO item (barcode, bib_id, service_point_id, material_type) VALUES "
+                               "(%s, %s, %s, 'book')", [f"C{number}", bib_id, central])
+        for card in ("P1", "P2"):
+            connection.execute("INSERT INTO patron (card, category, home_service_point_id, expires_on, status, age_band)"
+                               " VALUES (%s, 'adult', %s, %s, 'active', '30-39')",
+                               [card, central, today.replace(year=today.year + 1)])
+
+
+@pytest.fixture
+def url(database_url):
+    lending_library(database_url)
+    return database_url
+
+
+async def two_replicas(url: str, scenario):
+    replicas = [EngineReplica(url, Path(tempfile.mkdtemp(prefix="shoka-replica-index-"))) for _ in range(2)]
+    for replica in replicas:
+        await replica.start()
+    try:
+        return await scenario(*replicas)
+    finally:
+        for replica in replicas:
+            await replica.stop()
+
+
+async def lend(url: str, replica: EngineReplica, card: str, barcode: str) -> desk.CheckoutResult:
+    async with await psycopg.AsyncConnection.connect(url) as connection:
+        return await desk.checkout(connection, replica, card=card, barcode=barcode, branch="central",
+                                   today=library_today(), now=utc_now(), actor=DESK)
+
+
+def loans_of(replica: EngineReplica, card: str) -> list[str]:
+    summary = msgspec.json.decode(replica.circulation.patron_summary(msgspec.json.encode(
+        {"card": card, "today": library_today().isoformat(), "branch": "central"})))
+    return sorted(loan["item_id"] for loan in summary["decision"]["loans"])
+
+
+def test_a_desk_decides_on_its_own_commits_without_waiting_for_its_follower(url):
+    async def scenario(here, _elsewhere):
+        await here.follower.stop()  # nothing is read from the outbox here any more
+        await lend(url, here, "P1", "C1")
+        await lend(url, here, "P1", "C2")  # would wait for the follower (ReplicaBehind) without apply_here
+        return len(loans_of(here, "P1"))
+
+    assert asyncio.run(two_replicas(url, scenario)) == 2
+
+
+def test_a_desk_waits_for_what_another_process_committed(url):
+    async def scenario(here, elsewhere):
+        await here.follower.stop()
+        await lend(url, elsewhere, "P1", "C1")
+        with pytest.raises(ReplicaBehind):
+            await lend(url, here, "P1", "C2")  # the patron changed elsewhere: this engine must see it first
+
+    asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT count(*) FROM loan").fetchone()[0] == 1
+
+
+def test_a_follower_applies_the_carried_engine_event_without_reading_the_rows(url, monkeypatch):
+    async def scenario(here, elsewhere):
+        def no_reading(*_arguments):
+            raise AssertionError("a carried engine event was read again from the database")
+
+        monkeypatch.setattr(engine_state, "events_for", no_reading)
+        result = await lend(url, here, "P2", "C3")
+        async with await psycopg.AsyncConnection.connect(url) as connection, connection.cursor() as cursor:
+            await elsewhere.catch_up_with(cursor)
+        return result, loans_of(elsewhere, "P2")
+
+    result, seen_elsewhere = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        item_id, carried = connection.execute(
+            "SELECT l.item_id, o.payload->'engine' FROM loan l JOIN outbox_event o ON o.topic = 'loan' "
+            "AND o.entity_id = l.id WHERE l.id = %s", [result.loan_id]).fetchone()
+    assert seen_elsewhere == [item_id]
+    assert carried["kind"] == "loan_opened" and carried["loan_id"] == result.loan_id
