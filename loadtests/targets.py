@@ -159,10 +159,12 @@ def checkout_remedies(results: dict, level: int, target_ms: float) -> list[str]:
     if floor is not None and "floor_checkout" in floor["by_kind"]:
         floor_p99 = floor["by_kind"]["floor_checkout"]["p99_ms"]
         if floor_p99 is not None and floor_p99 > target_ms:
+            groups = floor["resources"]["groups"]
             remedies.append(f"even bare PostgreSQL transactions with the same writes miss it (p99 {floor_p99} ms at "
-                            f"{level} connections): the commit path is the limit on this machine — what would fix it "
-                            "is group commit (`commit_delay`) for the serialised outbox and operation-log appends and "
-                            "a faster disk or a PostgreSQL of its own")
+                            f"{level} connections, with PostgreSQL at {groups['postgresql']['cpu_cores']:.2f} cores "
+                            f"and the floor's own client at {groups['generator']['cpu_cores']:.2f}): this machine's "
+                            "cores are shared by the database, its clients and the service — what would fix it is "
+                            "PostgreSQL on cores of its own")
         else:
             remedies.append(f"bare PostgreSQL transactions with the same writes meet it (p99 {floor_p99} ms), so the "
                             "gap is the service's own work per checkout (HTTP, Python, the engine's decision, round "
