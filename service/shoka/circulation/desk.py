@@ -7,7 +7,8 @@ Every use case follows the same steps:
    engine decides on current state (limits, blocks, hold queues); the changes this process made itself are
    applied already (step 5), so a desk waits only for other processes' changes its follower has not read yet;
 3. ask the engine; a refusal rolls back and becomes a 404/409/422 with a Japanese message;
-4. write the change, an operation-log entry and the outbox events (last, just before COMMIT);
+4. write the change, then the operation-log entry and the outbox events last, just before COMMIT: both appends
+   take a lock every desk waits for, held until COMMIT;
 5. after COMMIT, apply the same events here at once, so the next scan at this desk sees them.
 The partial unique index on open loans remains the last guard: a second open loan cannot be committed.
 """
@@ -260,12 +261,12 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
             await hold_cursor.execute("UPDATE hold SET status = 'fulfilled', closed_at = %s WHERE id = %s",
                                       [now, fulfilled])
             changes.add("hold", fulfilled, {"item_id": item.item_id}, {"kind": "hold_closed", "hold_id": fulfilled})
-        await record_operation(log_cursor, actor, "circulation.checkout", "loan", loan_id,
-                               {"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
-                                "fulfils_hold": fulfilled, "override": staff_override})
         result = CheckoutResult(loan_id=loan_id, due_date=dt.date.fromisoformat(decision["due_on"]), item=barcode,
                                 title=item.title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision))
         await remember_answer(answer_cursor, request_id, "checkout", result)
+        await record_operation(log_cursor, actor, "circulation.checkout", "loan", loan_id,
+                               {"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
+                                "fulfils_hold": fulfilled, "override": staff_override})
         await changes.append_to_outbox(outbox_cursor)
     await changes.apply_here(replica)
     return result
@@ -297,11 +298,11 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
             "kind": "loan_opened", "loan_id": decision["loan_id"], "item_id": item_id,
             "patron_id": decision["patron_id"], "branch": row[0], "due_on": decision["due_on"],
             "renewals": decision["renewals"]})
-        await record_operation(cursor, actor, "circulation.renew", "loan", decision["loan_id"],
-                               {"item": barcode, "due_on": decision["due_on"], "renewals": decision["renewals"]})
         result = RenewalResult(loan_id=decision["loan_id"], due_date=dt.date.fromisoformat(decision["due_on"]),
                                item=barcode, renewals=decision["renewals"])
         await remember_answer(cursor, request_id, "renew", result)
+        await record_operation(cursor, actor, "circulation.renew", "loan", decision["loan_id"],
+                               {"item": barcode, "due_on": decision["due_on"], "renewals": decision["renewals"]})
         await changes.append_to_outbox(connection.cursor())
     await changes.apply_here(replica)
     return result
@@ -334,12 +335,12 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
             await _close_transit(connection.cursor(), item_id, now, changes)
         outcome = decision["outcome"]
         hold, transit_to = await carry_out(connection.cursor(), outcome, item_id, branch, branch_point, now, changes)
-        await record_operation(cursor, actor, "circulation.checkin", "item", item_id,
-                               {"item": barcode, "branch": branch, "loan_id": loan_id, "outcome": outcome["kind"],
-                                "hold_id": (hold or {}).get("hold_id")})
         result = CheckinResult(status=outcome["kind"], item=barcode, title=title, branch=branch, hold=hold,
                                transit_to=transit_to, returned_loan=loan_id, warnings=_warnings(decision))
         await remember_answer(cursor, request_id, "checkin", result)
+        await record_operation(cursor, actor, "circulation.checkin", "item", item_id,
+                               {"item": barcode, "branch": branch, "loan_id": loan_id, "outcome": outcome["kind"],
+                                "hold_id": (hold or {}).get("hold_id")})
         await changes.append_to_outbox(connection.cursor())
     await changes.apply_here(replica)
     return result
