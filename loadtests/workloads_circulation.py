@@ -110,8 +110,8 @@ class CounterDesks:
 @dataclass(frozen=True)
 class FloorDesks:
     """The floor: what a checkout and a checkin write, as bare PostgreSQL transactions with the service's own
-    statements and lock order, pipelined as the service pipelines its checkout — everything but HTTP, the
-    engine's decision and Python around it. One connection per desk."""
+    prepared statements, lock order and two messages per transaction (shoka.db.batches) — everything but HTTP,
+    the engine's decision and Python around it. One connection per desk."""
 
     stations: tuple[Station, ...]
 
@@ -119,12 +119,27 @@ class FloorDesks:
         import psycopg
         from psycopg.types.json import Jsonb
 
+        from shoka.circulation.counter_statements import COUNTER_STATEMENTS
+        from shoka.db.batches import run_batch
+
         station = self.stations[user.index]
         stock = StationStock(station)
-        async with await psycopg.AsyncConnection.connect(user.endpoint.database_url) as connection:
+        loans: dict[str, int] = {}  # barcode -> open loan; the service knows it from its engine
+        horizon = [0]  # the last outbox seq this desk committed, as a replica's horizon
+
+        def log_entry(action: str, entity: str, entity_id: int, detail: dict) -> tuple[str, list]:
+            return ("counter_log", ["system", "loadtest-floor", action, entity, str(entity_id), "", Jsonb(detail)])
+
+        def outbox_entry(loan_id: int, item_id: int, engine_event: dict) -> tuple[str, list]:
+            return ("counter_outbox", [["loan"], [loan_id], [Jsonb({"item_id": item_id, "engine": engine_event})]])
+
+        async with await psycopg.AsyncConnection.connect(user.endpoint.database_url, autocommit=True,
+                                                         prepare_threshold=None) as connection:
+            await COUNTER_STATEMENTS.prepare_on(connection)
+            material_types = dict(await (await connection.execute(
+                "SELECT barcode, material_type FROM item WHERE barcode = ANY(%s)", [list(station.copies)])).fetchall())
             branch_id = (await (await connection.execute(
                 "SELECT id FROM service_point WHERE code = %s", [station.branch])).fetchone())[0]
-            await connection.commit()
 
             async def timed(kind: str, work) -> bool:
                 sent_at = time.monotonic()
@@ -137,60 +152,38 @@ class FloorDesks:
                 user.record(kind, sent_at, time.monotonic() - sent_at, Outcome.OK)
                 return True
 
+            async def commit(steps: list) -> None:
+                rows = await run_batch(connection, steps, commit=True)
+                horizon[0] = max(row[0] for row in rows[-1])
+
             async def checkout(card: str, barcode: str) -> None:
-                due_on = dt.date.today() + dt.timedelta(days=14)
-                async with connection.pipeline(), connection.transaction():
-                    item_cursor, patron_cursor, position_cursor = (connection.cursor() for _ in range(3))
-                    await item_cursor.execute(
-                        "SELECT i.id, b.id, i.material_type, b.ndc FROM bib b JOIN item i ON i.bib_id = b.id "
-                        "WHERE i.barcode = %s FOR NO KEY UPDATE OF b FOR UPDATE OF i", [barcode])
-                    await patron_cursor.execute(
-                        "SELECT id, category, age_band FROM patron WHERE card = %s FOR UPDATE", [card])
-                    await position_cursor.execute("SELECT (SELECT coalesce(max(seq), 0) FROM outbox_event), "
-                                                  "nextval(pg_get_serial_sequence('loan', 'id'))")
-                    item_id, _bib_id, material_type, ndc = await item_cursor.fetchone()
-                    patron_id, category, age_band = await patron_cursor.fetchone()
-                    _seq, loan_id = await position_cursor.fetchone()
-                    await connection.execute(
-                        """INSERT INTO loan (id, item_id, patron_id, service_point_id, checked_out_at, due_on,
-                               patron_category, patron_age_band, material_type, ndc_class)
-                           VALUES (%s, %s, %s, %s, now(), %s, %s, %s, %s, %s)""",
-                        [loan_id, item_id, patron_id, branch_id, due_on, category, age_band, material_type,
-                         ndc[:3] if ndc else None])
-                    await connection.execute(
-                        "INSERT INTO operation_log (actor_kind, actor, action, entity, entity_id, source_address, "
-                        "detail) VALUES ('system', 'loadtest-floor', 'circulation.checkout', 'loan', %s, '', %s)",
-                        [str(loan_id), Jsonb({"item": barcode, "patron_id": patron_id, "branch": station.branch})])
-                    await (await connection.execute(
-                        "INSERT INTO outbox_event (topic, entity_id, payload) VALUES ('loan', %s, %s) RETURNING seq",
-                        [loan_id, Jsonb({"item_id": item_id, "engine": {
-                            "kind": "loan_opened", "loan_id": loan_id, "item_id": item_id, "patron_id": patron_id,
-                            "branch": station.branch, "due_on": due_on.isoformat(), "renewals": 0}})])).fetchone()
+                now = dt.datetime.now(dt.timezone.utc)
+                due_on = (now + dt.timedelta(days=14)).date().isoformat()
+                copy, patron, position = await run_batch(connection, [
+                    ("counter_lock_copy", [barcode]), ("counter_lock_patron", [card]),
+                    ("counter_checkout_position", [horizon[0], station.branch])], begin=True)
+                item_id, _bib_id, _title, ndc = copy[0]
+                patron_id, category, age_band, _keeps = patron[0]
+                _committed, _branch_id, loan_id = position[0]
+                await commit([
+                    ("counter_open_loan", [loan_id, item_id, patron_id, branch_id, now, due_on, category, age_band,
+                                           material_types[barcode], ndc[:3] if ndc else None]),
+                    log_entry("circulation.checkout", "loan", loan_id,
+                              {"item": barcode, "patron_id": patron_id, "branch": station.branch}),
+                    outbox_entry(loan_id, item_id, {
+                        "kind": "loan_opened", "loan_id": loan_id, "item_id": item_id, "patron_id": patron_id,
+                        "branch": station.branch, "due_on": due_on, "renewals": 0})])
+                loans[barcode] = loan_id
 
             async def checkin(barcode: str) -> None:
-                async with connection.pipeline(), connection.transaction():
-                    item_cursor, loan_cursor = connection.cursor(), connection.cursor()
-                    await item_cursor.execute(
-                        "SELECT i.id FROM bib b JOIN item i ON i.bib_id = b.id WHERE i.barcode = %s "
-                        "FOR NO KEY UPDATE OF b FOR UPDATE OF i", [barcode])
-                    await loan_cursor.execute(
-                        "SELECT l.id FROM loan l JOIN item i ON i.id = l.item_id "
-                        "WHERE i.barcode = %s AND l.returned_at IS NULL", [barcode])
-                    item_id = (await item_cursor.fetchone())[0]
-                    loan_id = (await loan_cursor.fetchone())[0]
-                    await connection.execute(
-                        """UPDATE loan l SET returned_at = now(), return_service_point_id = %s,
-                                  patron_id = CASE WHEN p.keeps_reading_record THEN l.patron_id END
-                           FROM patron p WHERE l.id = %s AND p.id = l.patron_id AND l.returned_at IS NULL""",
-                        [branch_id, loan_id])
-                    await connection.execute(
-                        "INSERT INTO operation_log (actor_kind, actor, action, entity, entity_id, source_address, "
-                        "detail) VALUES ('system', 'loadtest-floor', 'circulation.checkin', 'item', %s, '', %s)",
-                        [str(item_id), Jsonb({"item": barcode, "loan_id": loan_id, "outcome": "shelve"})])
-                    await (await connection.execute(
-                        "INSERT INTO outbox_event (topic, entity_id, payload) VALUES ('loan', %s, %s) RETURNING seq",
-                        [loan_id, Jsonb({"item_id": item_id, "engine": {
-                            "kind": "loan_closed", "loan_id": loan_id, "item_id": item_id}})])).fetchone()
+                copy, _position = await run_batch(connection, [
+                    ("counter_lock_copy", [barcode]), ("counter_position", [horizon[0]])], begin=True)
+                item_id, loan_id = copy[0][0], loans.pop(barcode)
+                await commit([
+                    ("counter_close_loan", [dt.datetime.now(dt.timezone.utc), branch_id, loan_id]),
+                    log_entry("circulation.checkin", "item", item_id,
+                              {"item": barcode, "loan_id": loan_id, "outcome": "shelve"}),
+                    outbox_entry(loan_id, item_id, {"kind": "loan_closed", "loan_id": loan_id, "item_id": item_id})])
 
             async def return_copy(card: str, barcode: str) -> None:
                 if await timed("floor_checkin", lambda: checkin(barcode)):

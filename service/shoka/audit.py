@@ -25,20 +25,22 @@ class Actor(msgspec.Struct, frozen=True):
 
 SYSTEM_ACTOR = Actor(kind="system", name="shoka")
 
-_INSERT = """INSERT INTO operation_log (actor_kind, actor, action, entity, entity_id, source_address, detail)
-              VALUES (%s, %s, %s, %s, %s, %s, %s)"""
+OPERATION_LOG_INSERT = """INSERT INTO operation_log (actor_kind, actor, action, entity, entity_id, source_address,
+                                                   detail)
+                          VALUES (%s, %s, %s, %s, %s, %s, %s)"""
 
 
-def _parameters(actor: Actor, action: str, entity: str, entity_id: object, detail: dict[str, Any] | None) -> list:
+def operation_log_parameters(actor: Actor, action: str, entity: str, entity_id: object,
+                             detail: dict[str, Any] | None) -> list:
     return [actor.kind, actor.name, action, entity, "" if entity_id is None else str(entity_id),
             actor.source_address, Jsonb(detail or {})]
 
 
 async def record_operation(cursor: AsyncCursor, actor: Actor, action: str, entity: str, entity_id: object = None,
                            detail: dict[str, Any] | None = None) -> None:
-    await cursor.execute(_INSERT, _parameters(actor, action, entity, entity_id, detail))
+    await cursor.execute(OPERATION_LOG_INSERT, operation_log_parameters(actor, action, entity, entity_id, detail))
 
 
 def record_operation_sync(cursor: Cursor, actor: Actor, action: str, entity: str, entity_id: object = None,
                           detail: dict[str, Any] | None = None) -> None:
-    cursor.execute(_INSERT, _parameters(actor, action, entity, entity_id, detail))
+    cursor.execute(OPERATION_LOG_INSERT, operation_log_parameters(actor, action, entity, entity_id, detail))

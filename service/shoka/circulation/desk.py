@@ -11,20 +11,27 @@ Every use case follows the same steps:
    take a lock every desk waits for, held until COMMIT;
 5. after COMMIT, apply the same events here at once, so the next scan at this desk sees them.
 The partial unique index on open loans remains the last guard: a second open loan cannot be committed.
+
+Steps 1 and 4 are one message each (BEGIN with the locks and reads; the writes with COMMIT), of statements
+prepared once per connection (counter_statements, shoka.db.batches), so that a scan costs two round trips.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import msgspec
 from psycopg import AsyncConnection, AsyncCursor, errors
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
-from shoka.audit import Actor, record_operation
+from shoka.audit import Actor, operation_log_parameters
+from shoka.circulation.counter_statements import COUNTER_STATEMENTS, OUTBOX_INSERT
 from shoka.circulation.decisions import CirculationRefused, decide
 from shoka.circulation.engine_state import HOLD_SELECT, hold_state
+from shoka.db.batches import Step, run_batch
 from shoka.errors import Conflict, NotFound
 
 
@@ -66,34 +73,37 @@ class Changes:
     def add(self, topic: str, entity_id: int, payload: dict, engine_event: dict | None) -> None:
         self.entries.append((topic, entity_id, payload, engine_event))
 
+    def outbox_parameters(self) -> list:
+        """The outbox INSERT's parameters. Each event carries its engine event (payload "engine"), so the other
+        processes' followers apply it without reading the rows again (CirculationReplica.apply)."""
+        return [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
+                [Jsonb(payload if engine_event is None else {**payload, "engine": engine_event})
+                 for _, _, payload, engine_event in self.entries]]
+
     async def append_to_outbox(self, cursor: AsyncCursor) -> None:
         """The transaction's last statement: the outbox lock (and the operation log's) is held from here until
         COMMIT, and every desk waits for it. So its answer, the seqs, is read only after COMMIT (`apply_here`):
         in pipeline mode the INSERT and the COMMIT then travel together, and the lock is never held across a
-        round trip to this process, whose event loop may be busy with other requests.
-
-        Each event carries its engine event (payload "engine"), so the other processes' followers apply it
-        without reading the rows again (CirculationReplica.apply)."""
+        round trip to this process, whose event loop may be busy with other requests."""
         if not self.entries:
             return
         self._outbox_cursor = cursor.connection.cursor()  # its own: the caller's cursor may be closed by then
-        await self._outbox_cursor.execute(
-            "INSERT INTO outbox_event (topic, entity_id, payload) "
-            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::jsonb[]) RETURNING seq",
-            [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
-             [Jsonb(payload if engine_event is None else {**payload, "engine": engine_event})
-              for _, _, payload, engine_event in self.entries]])
+        await self._outbox_cursor.execute(OUTBOX_INSERT, self.outbox_parameters())
 
     async def apply_here(self, replica) -> None:
-        """After COMMIT: applies the transaction's engine events to this process's replica at once, so the next
-        scan at this desk sees them. Each event gets the seq of its own outbox event, so two changes of one copy
-        in one transaction apply in order."""
+        """After COMMIT of `append_to_outbox`: see `apply_committed`."""
         if self._outbox_cursor is None:
             return
-        seqs = sorted(row[0] for row in await self._outbox_cursor.fetchall())  # identities follow the unnest order
+        seqs = [row[0] for row in await self._outbox_cursor.fetchall()]
         self._outbox_cursor = None
+        self.apply_committed(replica, seqs)
+
+    def apply_committed(self, replica, seqs: list[int]) -> None:
+        """After COMMIT: applies the transaction's engine events to this process's replica at once, so the next
+        scan at this desk sees them. Each event gets the seq of its own outbox event, so two changes of one copy
+        in one transaction apply in order (identities follow the unnest order)."""
         replica.circulation_replica.apply_local([{**event, "seq": seq} for (_, _, _, event), seq
-                                                 in zip(self.entries, seqs) if event is not None])
+                                                 in zip(self.entries, sorted(seqs)) if event is not None])
 
 
 class LockedItem(msgspec.Struct, frozen=True):
@@ -103,30 +113,48 @@ class LockedItem(msgspec.Struct, frozen=True):
     ndc: str | None
 
 
-_LOCK_ITEM = """SELECT i.id, b.id, b.title, b.ndc FROM bib b JOIN item i ON i.bib_id = b.id WHERE i.barcode = %s
-                FOR NO KEY UPDATE OF b FOR UPDATE OF i"""
-_LOCK_PATRON = "SELECT id, category, age_band, keeps_reading_record FROM patron WHERE card = %s FOR UPDATE"
-_EARLIER_ANSWER = "SELECT operation, response FROM idempotent_request WHERE request_id = %s"
-
-
 def _locked_item(row: tuple | None, barcode: str) -> LockedItem:
     if row is None:
         raise NotFound(f"資料番号 {barcode} の資料は登録されていません。", code="unknown_item")
     return LockedItem(*row)
 
 
+def _first(rows: list[tuple]) -> tuple | None:
+    return rows[0] if rows else None
+
+
+@contextlib.asynccontextmanager
+async def counter_transaction(connection: AsyncConnection) -> AsyncIterator[None]:
+    """The frame of one counter transaction on an idle connection: its batches (COUNTER_STATEMENTS) carry their
+    own BEGIN and COMMIT, so the connection works in autocommit mode meanwhile (psycopg would otherwise send a
+    BEGIN of its own first); whatever ends the block before COMMIT (a refusal, an error, a replayed answer)
+    rolls the transaction back. Other statements in the block (rare paths: holds, transits) run in the
+    transaction through ordinary cursors."""
+    autocommit = connection.autocommit
+    await connection.set_autocommit(True)
+    await COUNTER_STATEMENTS.prepare_on(connection)
+    try:
+        yield
+    finally:
+        if not connection.closed:
+            if connection.info.transaction_status != TransactionStatus.IDLE:
+                await connection.rollback()
+            await connection.set_autocommit(autocommit)
+
+
 async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_id: str | None,
                     operation: str) -> tuple[LockedItem, dict | None, list[int]]:
-    """The copy locked, an earlier answer under `request_id`, and the outbox events this replica may lack, in one
-    round trip (pipeline mode); returns (copy, earlier answer or None, committed seqs for wait_until_current)."""
-    item_cursor, answer_cursor, position_cursor = (connection.cursor() for _ in range(3))
-    await item_cursor.execute(_LOCK_ITEM, [barcode])
+    """Opens the transaction and, in the same message, locks the copy, reads an earlier answer under
+    `request_id` and the outbox events this replica may lack; returns (copy, earlier answer or None, committed
+    seqs for wait_until_current)."""
+    steps = [("counter_lock_copy", [barcode])]
     if request_id is not None:
-        await answer_cursor.execute(_EARLIER_ANSWER, [request_id])
-    await position_cursor.execute(*replica.position_query())
-    item = _locked_item(await item_cursor.fetchone(), barcode)
-    earlier = _earlier(await answer_cursor.fetchone(), request_id, operation, barcode) if request_id is not None else None
-    return item, earlier, (await position_cursor.fetchone())[0]
+        steps.append(("counter_earlier_answer", [request_id]))
+    steps.append(("counter_position", replica.position_query()[1]))
+    rows = await run_batch(connection, steps, begin=True)
+    item = _locked_item(_first(rows[0]), barcode)
+    earlier = _earlier(_first(rows[1]), request_id, operation, barcode) if request_id is not None else None
+    return item, earlier, rows[-1][0][0]
 
 
 async def _refuse_unknown_card(cursor: AsyncCursor, card: str) -> None:
@@ -164,12 +192,6 @@ def _earlier(row: tuple | None, request_id: str, operation: str, barcode: str) -
     return row[1]
 
 
-async def remember_answer(cursor: AsyncCursor, request_id: str | None, operation: str, answer: msgspec.Struct) -> None:
-    if request_id is not None:
-        await cursor.execute("INSERT INTO idempotent_request (request_id, operation, response) VALUES (%s, %s, %s)",
-                             [request_id, operation, Jsonb(msgspec.to_builtins(answer))])
-
-
 def _warnings(decision: dict) -> list[str]:
     return [warning.get("message_ja", "") for warning in decision.get("warnings", [])]
 
@@ -189,23 +211,20 @@ class CheckoutParties(msgspec.Struct, frozen=True):
 
 async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode: str, card: str, branch: str,
                                 request_id: str | None) -> CheckoutParties:
-    """Sends the locks and reads of a checkout together (pipeline mode: one round trip instead of five). They
-    still execute in the one lock order (record, copy, patron); a read that finds nothing raises afterwards."""
-    item_cursor, answer_cursor, patron_cursor, position_cursor = (connection.cursor() for _ in range(4))
-    await item_cursor.execute(_LOCK_ITEM, [barcode])
+    """Opens the transaction and, in the same message, takes the locks and reads of a checkout. They execute in
+    the one lock order (record, copy, patron); a read that finds nothing raises afterwards."""
+    steps = [("counter_lock_copy", [barcode])]
     if request_id is not None:
-        await answer_cursor.execute(_EARLIER_ANSWER, [request_id])
-    await patron_cursor.execute(_LOCK_PATRON, [card])
-    position_sql, position_params = replica.position_query()
-    await position_cursor.execute(
-        f"""SELECT ({position_sql}), (SELECT id FROM service_point WHERE code = %s),
-                   nextval(pg_get_serial_sequence('loan', 'id'))""", [*position_params, branch])
-    item = _locked_item(await item_cursor.fetchone(), barcode)
-    earlier = _earlier(await answer_cursor.fetchone(), request_id, "checkout", barcode) if request_id is not None else None
-    patron = await patron_cursor.fetchone()
-    committed_seqs, branch_point, loan_id = await position_cursor.fetchone()
+        steps.append(("counter_earlier_answer", [request_id]))
+    steps += [("counter_lock_patron", [card]),
+              ("counter_checkout_position", [*replica.position_query()[1], branch])]
+    rows = await run_batch(connection, steps, begin=True)
+    item = _locked_item(_first(rows[0]), barcode)
+    earlier = _earlier(_first(rows[1]), request_id, "checkout", barcode) if request_id is not None else None
+    patron = _first(rows[-2])
+    committed_seqs, branch_point, loan_id = rows[-1][0]
     if earlier is None and patron is None:
-        await _refuse_unknown_card(patron_cursor, card)
+        await _refuse_unknown_card(connection.cursor(), card)
     if branch_point is None:
         raise NotFound(f"unknown branch {branch!r}", code="unknown_branch")
     patron_id, category, age_band, _keeps = patron or (0, "", "", False)
@@ -226,14 +245,30 @@ async def _second_open_loan_refused():
         raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
 
 
+async def _write_and_commit(connection: AsyncConnection, replica, writes: list[Step], changes: Changes, *,
+                            request_id: str | None, operation: str, answer: msgspec.Struct, actor: Actor,
+                            action: str, entity: str, entity_id: object, detail: dict) -> None:
+    """Sends the writes, the answer kept under `request_id`, the operation-log entry and the outbox events with
+    COMMIT in one message, then applies the events here. The two appends that every desk waits for come last,
+    so their locks are held for the shortest time."""
+    steps = list(writes)
+    if request_id is not None:
+        steps.append(("counter_remember_answer", [request_id, operation, Jsonb(msgspec.to_builtins(answer))]))
+    steps.append(("counter_log", operation_log_parameters(actor, action, entity, entity_id, detail)))
+    if changes.entries:
+        steps.append(("counter_outbox", changes.outbox_parameters()))
+    rows = await run_batch(connection, steps, commit=True)
+    if changes.entries:
+        changes.apply_committed(replica, [row[0] for row in rows[-1]])
+
+
 async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: str, branch: str, today: dt.date,
                    now: dt.datetime, actor: Actor, staff_override: bool = False,
                    request_id: str | None = None) -> CheckoutResult:
-    """The busiest use case, so its statements travel in two round trips: the locks and reads, then the
-    writes (ending with the outbox) together with COMMIT."""
+    """The busiest use case: two messages, the locks and reads, then the writes with COMMIT."""
     engine = replica.circulation
     changes = Changes()
-    async with _second_open_loan_refused(), connection.pipeline(), connection.transaction():
+    async with _second_open_loan_refused(), counter_transaction(connection):
         parties = await lock_checkout_parties(connection, replica, barcode=barcode, card=card, branch=branch,
                                               request_id=request_id)
         if parties.earlier_answer is not None:
@@ -244,31 +279,25 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
             "patron_id": patron_id, "item_id": item.item_id, "branch": branch, "today": today.isoformat(),
             "staff_override": staff_override})
         ndc = item.ndc
-        loan_cursor, hold_cursor, log_cursor, answer_cursor, outbox_cursor = (connection.cursor() for _ in range(5))
-        await loan_cursor.execute(
-            """INSERT INTO loan (id, item_id, patron_id, service_point_id, checked_out_at, due_on, patron_category,
-                                 patron_age_band, material_type, ndc_class)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [loan_id, item.item_id, patron_id, parties.branch_point, now, decision["due_on"], parties.category,
-             parties.age_band, decision["material_type"], ndc[:3] if ndc else None])
+        writes: list[Step] = [("counter_open_loan", [
+            loan_id, item.item_id, patron_id, parties.branch_point, now, decision["due_on"], parties.category,
+            parties.age_band, decision["material_type"], ndc[:3] if ndc else None])]
         if decision.get("closes_transit"):
-            await _close_transit(hold_cursor, item.item_id, now, changes)
+            await _close_transit(connection.cursor(), item.item_id, now, changes)
         changes.add("loan", loan_id, {"item_id": item.item_id}, {
             "kind": "loan_opened", "loan_id": loan_id, "item_id": item.item_id, "patron_id": patron_id,
             "branch": branch, "due_on": decision["due_on"], "renewals": 0})
         fulfilled = decision.get("fulfils_hold")
         if fulfilled is not None:
-            await hold_cursor.execute("UPDATE hold SET status = 'fulfilled', closed_at = %s WHERE id = %s",
-                                      [now, fulfilled])
+            writes.append(("counter_fulfil_hold", [now, fulfilled]))
             changes.add("hold", fulfilled, {"item_id": item.item_id}, {"kind": "hold_closed", "hold_id": fulfilled})
         result = CheckoutResult(loan_id=loan_id, due_date=dt.date.fromisoformat(decision["due_on"]), item=barcode,
                                 title=item.title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision))
-        await remember_answer(answer_cursor, request_id, "checkout", result)
-        await record_operation(log_cursor, actor, "circulation.checkout", "loan", loan_id,
-                               {"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
-                                "fulfils_hold": fulfilled, "override": staff_override})
-        await changes.append_to_outbox(outbox_cursor)
-    await changes.apply_here(replica)
+        await _write_and_commit(
+            connection, replica, writes, changes, request_id=request_id, operation="checkout", answer=result,
+            actor=actor, action="circulation.checkout", entity="loan", entity_id=loan_id,
+            detail={"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
+                    "fulfils_hold": fulfilled, "override": staff_override})
     return result
 
 
@@ -277,7 +306,7 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
                 request_id: str | None = None) -> RenewalResult:
     engine = replica.circulation
     changes = Changes()
-    async with connection.pipeline(), connection.transaction(), connection.cursor() as cursor:
+    async with counter_transaction(connection):
         item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "renew")
         if answer is not None:
             return msgspec.convert(answer, RenewalResult)
@@ -287,32 +316,31 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
         if patron_id is not None:
             request["patron_id"] = patron_id
         decision = await decide(engine, "decide_renewal", request)
-        await cursor.execute(
-            """UPDATE loan l SET due_on = %s, renewals = %s FROM service_point sp
-               WHERE l.id = %s AND l.returned_at IS NULL AND sp.id = l.service_point_id RETURNING sp.code""",
-            [decision["due_on"], decision["renewals"], decision["loan_id"]])
-        row = await cursor.fetchone()
-        if row is None:
+        # The event needs the loan's branch, which only the UPDATE returns: a message of its own.
+        renewed = await run_batch(connection, [("counter_renew_loan", [decision["due_on"], decision["renewals"],
+                                                                       decision["loan_id"]])])
+        if not renewed[0]:
             raise Conflict("この資料は貸出中ではありません。", code="not_on_loan")
         changes.add("loan", decision["loan_id"], {"item_id": item_id}, {
             "kind": "loan_opened", "loan_id": decision["loan_id"], "item_id": item_id,
-            "patron_id": decision["patron_id"], "branch": row[0], "due_on": decision["due_on"],
+            "patron_id": decision["patron_id"], "branch": renewed[0][0][0], "due_on": decision["due_on"],
             "renewals": decision["renewals"]})
         result = RenewalResult(loan_id=decision["loan_id"], due_date=dt.date.fromisoformat(decision["due_on"]),
                                item=barcode, renewals=decision["renewals"])
-        await remember_answer(cursor, request_id, "renew", result)
-        await record_operation(cursor, actor, "circulation.renew", "loan", decision["loan_id"],
-                               {"item": barcode, "due_on": decision["due_on"], "renewals": decision["renewals"]})
-        await changes.append_to_outbox(connection.cursor())
-    await changes.apply_here(replica)
+        await _write_and_commit(
+            connection, replica, [], changes, request_id=request_id, operation="renew", answer=result, actor=actor,
+            action="circulation.renew", entity="loan", entity_id=decision["loan_id"],
+            detail={"item": barcode, "due_on": decision["due_on"], "renewals": decision["renewals"]})
     return result
 
 
 async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch: str, today: dt.date,
                   now: dt.datetime, actor: Actor, request_id: str | None = None) -> CheckinResult:
+    """Two messages, as a checkout; a copy that someone waits for or that ends a transit adds a few statements
+    in between (carry_out)."""
     engine = replica.circulation
     changes = Changes()
-    async with connection.pipeline(), connection.transaction(), connection.cursor() as cursor:
+    async with counter_transaction(connection):
         item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "checkin")
         if answer is not None:
             return msgspec.convert(answer, CheckinResult)
@@ -320,29 +348,25 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
         await replica.wait_until_current(committed_seqs)
         decision = await decide(engine, "decide_checkin", {"item_id": item_id, "branch": branch,
                                                            "today": today.isoformat()})
+        cursor = connection.cursor()
         branch_point = await branch_id(cursor, branch)
+        writes: list[Step] = []
         loan_id = decision.get("closes_loan")
         if loan_id is not None:
-            # The link to the borrower is cut on return unless they keep a reading record (読書記録).
-            await cursor.execute(
-                """UPDATE loan l SET returned_at = %s, return_service_point_id = %s,
-                          patron_id = CASE WHEN p.keeps_reading_record THEN l.patron_id END
-                   FROM patron p WHERE l.id = %s AND p.id = l.patron_id AND l.returned_at IS NULL""",
-                [now, branch_point, loan_id])
+            writes.append(("counter_close_loan", [now, branch_point, loan_id]))
             changes.add("loan", loan_id, {"item_id": item_id},
                         {"kind": "loan_closed", "loan_id": loan_id, "item_id": item_id})
         if decision.get("closes_transit"):
-            await _close_transit(connection.cursor(), item_id, now, changes)
+            await _close_transit(cursor, item_id, now, changes)
         outcome = decision["outcome"]
-        hold, transit_to = await carry_out(connection.cursor(), outcome, item_id, branch, branch_point, now, changes)
+        hold, transit_to = await carry_out(cursor, outcome, item_id, branch, branch_point, now, changes)
         result = CheckinResult(status=outcome["kind"], item=barcode, title=title, branch=branch, hold=hold,
                                transit_to=transit_to, returned_loan=loan_id, warnings=_warnings(decision))
-        await remember_answer(cursor, request_id, "checkin", result)
-        await record_operation(cursor, actor, "circulation.checkin", "item", item_id,
-                               {"item": barcode, "branch": branch, "loan_id": loan_id, "outcome": outcome["kind"],
-                                "hold_id": (hold or {}).get("hold_id")})
-        await changes.append_to_outbox(connection.cursor())
-    await changes.apply_here(replica)
+        await _write_and_commit(
+            connection, replica, writes, changes, request_id=request_id, operation="checkin", answer=result,
+            actor=actor, action="circulation.checkin", entity="item", entity_id=item_id,
+            detail={"item": barcode, "branch": branch, "loan_id": loan_id, "outcome": outcome["kind"],
+                    "hold_id": (hold or {}).get("hold_id")})
     return result
 
 

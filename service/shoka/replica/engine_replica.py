@@ -28,6 +28,9 @@ MAINTENANCE_INTERVAL_SECONDS = 0.25
 # The replica announces itself (for `shoka check`) every this many maintenance ticks.
 HEARTBEAT_TICKS = 20
 
+# The outbox events committed beyond a replica's horizon (the parameter): see EngineReplica.position_query.
+POSITION_SQL = "SELECT coalesce(array_agg(seq), '{}'::bigint[]) FROM outbox_event WHERE seq > %s"
+
 logger = logging.getLogger(__name__)
 
 
@@ -61,8 +64,7 @@ class EngineReplica:
         """The statement (SQL, parameters) a transaction runs under its locks to learn which committed outbox
         events this replica may lack: the seqs beyond its follower's horizon. Its answer goes to
         wait_until_current. Under steady load the follower is a few events behind, so the answer is short."""
-        return ("SELECT coalesce(array_agg(seq), '{}'::bigint[]) FROM outbox_event WHERE seq > %s",
-                [self.caught_up.applied_seq])
+        return POSITION_SQL, [self.caught_up.applied_seq]
 
     async def wait_until_current(self, committed_seqs: Sequence[int], timeout_seconds: float = 2.0) -> None:
         """Returns once every event of `committed_seqs` is applied here, by the follower or by this process's own
