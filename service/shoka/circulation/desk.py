@@ -236,7 +236,8 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
 @contextlib.asynccontextmanager
 async def _second_open_loan_refused():
     """The last guard against lending one copy twice, the partial unique index on open loans, answers 409 like the
-    engine would. In pipeline mode the violation surfaces at COMMIT, so this wraps the whole transaction."""
+    engine would. The violation surfaces with the message that carries the writes and COMMIT, after the
+    transaction's frame has rolled back, so this wraps the frame."""
     try:
         yield
     except errors.UniqueViolation as violation:
