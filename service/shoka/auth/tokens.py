@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 
 import jwt
 from psycopg import AsyncConnection
@@ -20,6 +21,10 @@ from shoka.errors import NotAuthenticated
 ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=30)
 _ALGORITHM = "HS256"
 _ISSUER = "shoka"
+# A desk sends the same token with every scan: a token verified once is remembered until it expires, so that
+# the signature and claims are checked once per token instead of once per request. Bounded, because any
+# client can send tokens; when full it is emptied (tokens are short-lived, the next requests refill it).
+VERIFIED_TOKENS_KEPT = 4096
 
 
 async def load_signing_key(connection: AsyncConnection) -> bytes:
@@ -35,6 +40,7 @@ async def load_signing_key(connection: AsyncConnection) -> bytes:
 class TokenService:
     def __init__(self, signing_key: bytes) -> None:
         self._signing_key = signing_key
+        self._verified: dict[str, tuple[StaffPrincipal, int]] = {}  # token -> (principal, expiry, epoch s)
 
     def issue(self, principal: StaffPrincipal, now: dt.datetime) -> str:
         claims = {
@@ -49,12 +55,22 @@ class TokenService:
         return jwt.encode(claims, self._signing_key, algorithm=_ALGORITHM)
 
     def verify(self, token: str) -> StaffPrincipal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires = remembered
+            if time.time() < expires:  # PyJWT's own rule: expired once now >= exp
+                return principal
+            del self._verified[token]
         try:
             claims = jwt.decode(token, self._signing_key, algorithms=[_ALGORITHM], issuer=_ISSUER,
                                 options={"require": ["exp", "iat", "sub", "sid", "role"]})
-            return StaffPrincipal(staff_id=int(claims["sid"]), username=str(claims["sub"]),
-                                  role=StaffRole(claims["role"]), branch_codes=tuple(claims.get("branches", ())))
+            principal = StaffPrincipal(staff_id=int(claims["sid"]), username=str(claims["sub"]),
+                                       role=StaffRole(claims["role"]), branch_codes=tuple(claims.get("branches", ())))
         except jwt.ExpiredSignatureError:
             raise NotAuthenticated("token expired; log in again", code="token_expired") from None
         except (jwt.InvalidTokenError, ValueError, KeyError):
             raise NotAuthenticated("token is not valid", code="invalid_token") from None
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (principal, int(claims["exp"]))
+        return principal
