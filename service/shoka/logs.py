@@ -6,19 +6,34 @@ so card numbers and search terms stay out of the logs.
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import time
 from pathlib import Path
 
+import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _STANDARD_RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JsonLineFormatter(logging.Formatter):
+    """Shared by both handlers (stderr, file): a record is formatted once, for the first, and the line reused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._encoder = msgspec.json.Encoder(enc_hook=str)
+        self._last: tuple[logging.LogRecord | None, str] = (None, "")
+
     def format(self, record: logging.LogRecord) -> str:
+        last_record, last_line = self._last
+        if last_record is record:
+            return last_line
+        line = self._encoder.encode(self._entry(record)).decode()
+        self._last = (record, line)
+        return line
+
+    def _entry(self, record: logging.LogRecord) -> dict:
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
@@ -28,7 +43,7 @@ class JsonLineFormatter(logging.Formatter):
         entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_FIELDS})
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return entry
 
 
 def configure_logging(log_folder: Path | None, level: int = logging.INFO) -> None:
