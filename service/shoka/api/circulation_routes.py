@@ -147,8 +147,8 @@ async def _engine_view(request: Request, method: str, argument: Any) -> Any:
     made the change, and a counter screen reads right after it writes."""
     replica = request.app.state.engine
     async with request.app.state.pools.staff.connection() as connection:
-        committed = (await (await connection.execute(*replica.position_query())).fetchone())[0]
-    await replica.wait_until_current(committed)
+        position = await (await connection.execute(*replica.position_query())).fetchall()
+    await replica.bring_current(position)
     engine = request.app.state.engine.circulation
     raw = await anyio.to_thread.run_sync(getattr(engine, method), argument)
     answer = msgspec.json.decode(raw)

@@ -27,8 +27,8 @@ COUNTER_STATEMENTS = PreparedStatements({
     "counter_earlier_answer": "SELECT operation, response FROM idempotent_request WHERE request_id = $1",
     "counter_position": numbered(POSITION_SQL),
     # A checkout also takes its loan id now, so that its writes need no answer before COMMIT.
-    "counter_checkout_position": f"""SELECT ({numbered(POSITION_SQL)}), (SELECT id FROM service_point WHERE code = $2),
-                                            nextval(pg_get_serial_sequence('loan', 'id'))""",
+    "counter_checkout_ids": """SELECT (SELECT id FROM service_point WHERE code = $1),
+                                      nextval(pg_get_serial_sequence('loan', 'id'))""",
     "counter_open_loan": """INSERT INTO loan (id, item_id, patron_id, service_point_id, checked_out_at, due_on,
                                               patron_category, patron_age_band, material_type, ndc_class)
                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",

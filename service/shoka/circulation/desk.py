@@ -143,10 +143,10 @@ async def counter_transaction(connection: AsyncConnection) -> AsyncIterator[None
 
 
 async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_id: str | None,
-                    operation: str) -> tuple[LockedItem, dict | None, list[int]]:
+                    operation: str) -> tuple[LockedItem, dict | None, list[tuple]]:
     """Opens the transaction and, in the same message, locks the copy, reads an earlier answer under
-    `request_id` and the outbox events this replica may lack; returns (copy, earlier answer or None, committed
-    seqs for wait_until_current)."""
+    `request_id` and the outbox events this replica may lack; returns (copy, earlier answer or None, position
+    for bring_current)."""
     steps = [("counter_lock_copy", [barcode])]
     if request_id is not None:
         steps.append(("counter_earlier_answer", [request_id]))
@@ -154,7 +154,7 @@ async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_
     rows = await run_batch(connection, steps, begin=True)
     item = _locked_item(_first(rows[0]), barcode)
     earlier = _earlier(_first(rows[1]), request_id, operation, barcode) if request_id is not None else None
-    return item, earlier, rows[-1][0][0]
+    return item, earlier, rows[-1]
 
 
 async def _refuse_unknown_card(cursor: AsyncCursor, card: str) -> None:
@@ -204,7 +204,7 @@ class CheckoutParties(msgspec.Struct, frozen=True):
     patron_id: int
     category: str
     age_band: str
-    committed_seqs: list[int]  # outbox events this replica may lack (wait_until_current)
+    position: list[tuple]  # outbox events this replica may lack (bring_current)
     branch_point: int
     loan_id: int  # taken from the sequence now, so the writes need no answer before COMMIT
 
@@ -216,20 +216,20 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
     steps = [("counter_lock_copy", [barcode])]
     if request_id is not None:
         steps.append(("counter_earlier_answer", [request_id]))
-    steps += [("counter_lock_patron", [card]),
-              ("counter_checkout_position", [*replica.position_query()[1], branch])]
+    steps += [("counter_lock_patron", [card]), ("counter_position", replica.position_query()[1]),
+              ("counter_checkout_ids", [branch])]
     rows = await run_batch(connection, steps, begin=True)
     item = _locked_item(_first(rows[0]), barcode)
     earlier = _earlier(_first(rows[1]), request_id, "checkout", barcode) if request_id is not None else None
-    patron = _first(rows[-2])
-    committed_seqs, branch_point, loan_id = rows[-1][0]
+    patron, position = _first(rows[-3]), rows[-2]
+    branch_point, loan_id = rows[-1][0]
     if earlier is None and patron is None:
         await _refuse_unknown_card(connection.cursor(), card)
     if branch_point is None:
         raise NotFound(f"unknown branch {branch!r}", code="unknown_branch")
     patron_id, category, age_band, _keeps = patron or (0, "", "", False)
     return CheckoutParties(item=item, earlier_answer=earlier, patron_id=patron_id, category=category,
-                           age_band=age_band, committed_seqs=committed_seqs, branch_point=branch_point,
+                           age_band=age_band, position=position, branch_point=branch_point,
                            loan_id=loan_id)
 
 
@@ -275,7 +275,7 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
         if parties.earlier_answer is not None:
             return msgspec.convert(parties.earlier_answer, CheckoutResult)
         item, patron_id, loan_id = parties.item, parties.patron_id, parties.loan_id
-        await replica.wait_until_current(parties.committed_seqs)
+        await replica.bring_current(parties.position)
         decision = await decide(engine, "decide_checkout", {
             "patron_id": patron_id, "item_id": item.item_id, "branch": branch, "today": today.isoformat(),
             "staff_override": staff_override})
@@ -308,11 +308,11 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
     engine = replica.circulation
     changes = Changes()
     async with counter_transaction(connection):
-        item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "renew")
+        item, answer, position = await lock_copy(connection, replica, barcode, request_id, "renew")
         if answer is not None:
             return msgspec.convert(answer, RenewalResult)
         item_id = item.item_id
-        await replica.wait_until_current(committed_seqs)
+        await replica.bring_current(position)
         request: dict = {"item_id": item_id, "branch": branch, "today": today.isoformat()}
         if patron_id is not None:
             request["patron_id"] = patron_id
@@ -342,11 +342,11 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
     engine = replica.circulation
     changes = Changes()
     async with counter_transaction(connection):
-        item, answer, committed_seqs = await lock_copy(connection, replica, barcode, request_id, "checkin")
+        item, answer, position = await lock_copy(connection, replica, barcode, request_id, "checkin")
         if answer is not None:
             return msgspec.convert(answer, CheckinResult)
         item_id, title = item.item_id, item.title
-        await replica.wait_until_current(committed_seqs)
+        await replica.bring_current(position)
         decision = await decide(engine, "decide_checkin", {"item_id": item_id, "branch": branch,
                                                            "today": today.isoformat()})
         cursor = connection.cursor()

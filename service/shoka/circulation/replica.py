@@ -5,7 +5,8 @@ applies as it is; for any other event it re-reads the rows the event names (loan
 Either way the engine event carries the outbox seq, so applying late or twice changes nothing. Rules and
 calendars are reloaded whole when an event says they changed. A transaction this process committed is applied
 here at once (apply_local) and remembered, so the follower skips it and a desk's next decision need not wait
-for the follower (EngineReplica.wait_until_current).
+for the follower; so are other processes' events that a transaction's position answer carries
+(apply_carried, see EngineReplica.bring_current).
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class CirculationReplica:
         if engine_events and self.engine is not None:
             self.engine.apply_events(_encoder.encode(engine_events))
             self._applied_here.update(event["seq"] for event in engine_events)
+
+    def apply_carried(self, carried: Sequence[tuple[int, dict]]) -> None:
+        """Applies engine events other processes committed, as a transaction's position answer carried them
+        (seq, engine event), and remembers them like apply_local's."""
+        self.apply_local([{**engine_event, "seq": seq} for seq, engine_event in carried])
 
     def applied_here(self, seq: int) -> bool:
         return seq in self._applied_here

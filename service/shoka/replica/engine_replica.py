@@ -28,8 +28,12 @@ MAINTENANCE_INTERVAL_SECONDS = 0.25
 # The replica announces itself (for `shoka check`) every this many maintenance ticks.
 HEARTBEAT_TICKS = 20
 
-# The outbox events committed beyond a replica's horizon (the parameter): see EngineReplica.position_query.
-POSITION_SQL = "SELECT coalesce(array_agg(seq), '{}'::bigint[]) FROM outbox_event WHERE seq > %s"
+# The outbox events committed beyond a replica's horizon (the parameter), in order, the first
+# CARRIED_EVENTS_LIMIT with the engine event they carry (NULL for an event that carries none, or beyond the
+# limit): see EngineReplica.position_query.
+CARRIED_EVENTS_LIMIT = 64
+POSITION_SQL = (f"SELECT seq, CASE WHEN row_number() OVER (ORDER BY seq) <= {CARRIED_EVENTS_LIMIT} "
+                f"THEN payload -> 'engine' END FROM outbox_event WHERE seq > %s ORDER BY seq")
 
 logger = logging.getLogger(__name__)
 
@@ -62,23 +66,31 @@ class EngineReplica:
 
     def position_query(self) -> tuple[str, list[int]]:
         """The statement (SQL, parameters) a transaction runs under its locks to learn which committed outbox
-        events this replica may lack: the seqs beyond its follower's horizon. Its answer goes to
-        wait_until_current. Under steady load the follower is a few events behind, so the answer is short."""
+        events this replica may lack: those beyond its follower's horizon, with the engine events they carry.
+        Its rows go to bring_current. Under steady load the follower is a few events behind, so they are few."""
         return POSITION_SQL, [self.caught_up.applied_seq]
 
-    async def wait_until_current(self, committed_seqs: Sequence[int], timeout_seconds: float = 2.0) -> None:
-        """Returns once every event of `committed_seqs` is applied here, by the follower or by this process's own
-        transactions (Changes.apply_here): a desk waits only for what other processes committed."""
+    async def bring_current(self, position: Sequence[tuple[int, dict | None]], timeout_seconds: float = 2.0) -> None:
+        """Returns once every event of `position` (position_query's rows) is applied here. Those this process
+        committed are (Changes.apply_committed); circulation events that other processes committed are applied
+        at once from the engine events the rows carry, as the follower would — with two workers nearly every
+        transaction meets some, and waiting for the follower would cost a round trip and a wake-up each time.
+        Only an event that carries none (a catalogue, rules or patron edit, a bulk change) waits for the
+        follower."""
         horizon = self.caught_up.applied_seq
-        missing = [seq for seq in committed_seqs
-                   if seq > horizon and not self.circulation_replica.applied_here(seq)]
-        if missing:
-            await self.wait_until_applied(max(missing), timeout_seconds)
+        circulation = self.circulation_replica
+        missing = [(seq, carried) for seq, carried in position if seq > horizon and not circulation.applied_here(seq)]
+        if not missing:
+            return
+        if all(carried is not None for _seq, carried in missing):
+            circulation.apply_carried(missing)
+            return
+        await self.wait_until_applied(missing[-1][0], timeout_seconds)
 
     async def catch_up_with(self, cursor: AsyncCursor) -> None:
-        """wait_until_current for a transaction that holds its locks: asks the database on `cursor`."""
+        """bring_current for a transaction that holds its locks: asks the database on `cursor`."""
         await cursor.execute(*self.position_query())
-        await self.wait_until_current((await cursor.fetchone())[0])
+        await self.bring_current(await cursor.fetchall())
 
     async def wait_until_applied(self, seq: int, timeout_seconds: float = 2.0) -> None:
         """Returns once the follower has applied every outbox event up to `seq`."""
