@@ -4,6 +4,7 @@ pools, the token service and the engine replica of this process."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -89,6 +90,9 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             app.state.schema_version = schema_version
             app.state.settings = settings
             logger.info("service ready", extra={"schema_version": schema_version, "engine": replica.engine_version})
+            # What start-up built lives as long as the worker: out of the collector's sight, a full collection
+            # (after a bulk change brings thousands of events) takes milliseconds instead of 150-200 ms.
+            gc.freeze()
             expiry = asyncio.create_task(expire_holds_every_minute(pools, replica), name="hold-expiry")
             try:
                 yield
