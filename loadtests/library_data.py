@@ -10,6 +10,7 @@ them again (a copy returned elsewhere would go home in transit and could not be 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import psycopg
@@ -19,6 +20,14 @@ PATRONS_PER_STATION = 6
 # A patron borrows at most three copies a visit and returns them at the next, so a station never has more
 # than 3 × its patrons out; a few more stay on the shelf so the next visit always finds some.
 COPIES_PER_STATION = 3 * PATRONS_PER_STATION + 6
+# A lending desk (the `lending` scenarios) takes nothing back during its step, so it needs a copy for every
+# checkout it could make: stock for the fastest any machine could go — LENDING_CEILING_PER_SECOND across the
+# machine, at most LENDING_CEILING_PER_DESK for one desk (a round trip under 2 ms) — drawn for each step at the
+# largest branch and returned in SQL after it. A patron comes back for more until they hold
+# LENDING_ON_LOAN_BEFORE_LEAVING, so never more than 8 (every category lends at least 10).
+LENDING_CEILING_PER_SECOND = 2000
+LENDING_CEILING_PER_DESK = 500
+LENDING_ON_LOAN_BEFORE_LEAVING = 6
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,8 @@ def free_patrons(connection: psycopg.Connection, count: int) -> list[str]:
            ORDER BY random() LIMIT %s""", [count])]
 
 
-def allocate(branches: list[str], copies: dict[str, list[str]], patrons: list[str]) -> list[Station]:
+def allocate(branches: list[str], copies: dict[str, list[str]], patrons: list[str],
+             copies_each: int = COPIES_PER_STATION, patrons_each: int = PATRONS_PER_STATION) -> list[Station]:
     """One station per entry of `branches` (a branch may have several), each with its own patrons and copies
     taken in turn from the branch's pool; raises ValueError naming what ran short."""
     copy_pools = {branch: list(found) for branch, found in copies.items()}
@@ -83,13 +93,13 @@ def allocate(branches: list[str], copies: dict[str, list[str]], patrons: list[st
     stations = []
     for branch in branches:
         pool = copy_pools.get(branch, [])
-        if len(pool) < COPIES_PER_STATION:
-            raise ValueError(f"branch {branch}: {len(pool)} free copies left, a station needs {COPIES_PER_STATION}")
-        if len(patron_pool) < PATRONS_PER_STATION:
-            raise ValueError(f"{len(patron_pool)} free patrons left, a station needs {PATRONS_PER_STATION}")
-        stations.append(Station(branch, tuple(patron_pool[:PATRONS_PER_STATION]), tuple(pool[:COPIES_PER_STATION])))
-        del pool[:COPIES_PER_STATION]
-        del patron_pool[:PATRONS_PER_STATION]
+        if len(pool) < copies_each:
+            raise ValueError(f"branch {branch}: {len(pool)} free copies left, a station needs {copies_each}")
+        if len(patron_pool) < patrons_each:
+            raise ValueError(f"{len(patron_pool)} free patrons left, a station needs {patrons_each}")
+        stations.append(Station(branch, tuple(patron_pool[:patrons_each]), tuple(pool[:copies_each])))
+        del pool[:copies_each]
+        del patron_pool[:patrons_each]
     return stations
 
 
@@ -101,6 +111,24 @@ def stations_for(connection: psycopg.Connection, branches: list[str]) -> list[St
     copies = free_copies(connection, wanted)
     patrons = free_patrons(connection, PATRONS_PER_STATION * len(branches))
     return allocate(branches, copies, patrons)
+
+
+def lending_stock(desks: int, seconds: float) -> tuple[int, int]:
+    """Copies and patrons for each of `desks` lending desks running `seconds` (warm-up included)."""
+    per_desk_per_second = min(LENDING_CEILING_PER_SECOND / desks, LENDING_CEILING_PER_DESK)
+    copies = math.ceil(per_desk_per_second * seconds)
+    return copies, copies // LENDING_ON_LOAN_BEFORE_LEAVING + 1
+
+
+def lending_stations(connection: psycopg.Connection, branch: str, desks: int, seconds: float) -> list[Station]:
+    """Lending desks at `branch` with stock for `seconds` of lending (see lending_stock), or as much as a small
+    library's branch has, shared evenly (its desks may then run out before the step ends)."""
+    copies_each, _patrons = lending_stock(desks, seconds)
+    found = free_copies(connection, {branch: copies_each * desks})
+    copies_each = min(copies_each, len(found[branch]) // desks)
+    patrons_each = copies_each // LENDING_ON_LOAN_BEFORE_LEAVING + 1
+    patrons = free_patrons(connection, patrons_each * desks)
+    return allocate([branch] * desks, found, patrons, copies_each, patrons_each)
 
 
 def spread(branches: list[str], count: int) -> list[str]:

@@ -24,6 +24,8 @@ THROUGHPUT_SERIES = (
     ("federated", ("federated",), "federated"),
     ("checkout", ("checkout", "checkin"), "desk checkout + checkin"),
     ("checkout_floor", ("floor_checkout", "floor_checkin"), "bare PostgreSQL transactions"),
+    ("lending", ("checkout",), "lending desk checkouts"),
+    ("lending_floor", ("floor_checkout",), "bare PostgreSQL checkouts"),
     ("sip2", ("sip2_patron_info", "sip2_checkout", "sip2_checkin"), "SIP2 messages"),
 )
 
@@ -92,7 +94,7 @@ def all_latencies_plot(results: dict, folder: Path) -> Path | None:
     figure, grid = plt.subplots(rows, columns, figsize=(10, 3.2 * rows), squeeze=False)
     for axes, (scenario, kinds, label) in zip(grid.flat, panels):
         _latency_axes(axes, results, [(scenario, kind, kind) for kind in kinds], None,
-                      "desks" if scenario.startswith("checkout") else "kiosks" if scenario == "sip2" else "users")
+                      "desks" if scenario.startswith(("checkout", "lending")) else "kiosks" if scenario == "sip2" else "users")
         axes.set_title(label, fontsize=9)
         axes.legend(fontsize=6, ncol=len(kinds))
     for axes in list(grid.flat)[len(panels):]:

@@ -23,7 +23,7 @@ import psycopg
 
 from loadtests import fts_baseline, library_data, scenarios, stats
 from loadtests.generator import Generator
-from loadtests.plan import ScenarioPlan, planned_seconds, warmup_seconds
+from loadtests.plan import LENDING_SCENARIOS, ScenarioPlan, planned_seconds, warmup_seconds
 from loadtests.query_mix import draw_queries
 from loadtests.resources import ResourceSampler, is_sip2, tree
 from loadtests.server import LOOPBACK, ServiceUnderTest, database_url_for, postmaster_pid, run_shoka, \
@@ -117,6 +117,29 @@ def prepare(connection: psycopg.Connection, plans: list[ScenarioPlan], credentia
         sip2_password=sip2["password"])
 
 
+def draw_lenders(database_url: str, prepared: scenarios.Prepared, plan: ScenarioPlan,
+                 level: tuple[int, ...]) -> scenarios.Prepared:
+    """Fresh stock for the lending desks of one step, at the largest branch."""
+    seconds = warmup_seconds(plan.seconds) + plan.seconds
+    with psycopg.connect(database_url) as connection:
+        branch = library_data.lending_branches(connection)[0]
+        lenders = library_data.lending_stations(connection, branch, level[0], seconds)
+    log(f"  {level[0]} lending desks at {branch}, each with {len(lenders[0].copies):,} copies and "
+        f"{len(lenders[0].patrons):,} patrons")
+    if len(lenders[0].copies) < library_data.lending_stock(level[0], seconds)[0]:
+        log("  (fewer copies than the fastest desk could lend: a desk whose shelf runs out stops early, and the "
+            "step's throughput counts only what was lent)")
+    return replace(prepared, lenders=tuple(lenders))
+
+
+def return_lent(database_url: str, lenders: tuple[library_data.Station, ...]) -> None:
+    """After a lending step: everything its desks lent goes back on the shelf (in SQL, not measured)."""
+    with psycopg.connect(database_url) as connection:
+        returned = library_data.return_everything(
+            connection, [barcode for station in lenders for barcode in station.copies])
+    log(f"  returned the {returned:,} copies the lending desks lent")
+
+
 def step_line(name: str, level: tuple[int, ...], by_kind: dict, resources: dict) -> str:
     groups = resources["groups"]
     figures = "; ".join(f"{kind} {summary['throughput_per_s']}/s p50 {summary['p50_ms']} p95 {summary['p95_ms']} "
@@ -193,10 +216,15 @@ class Run:
                 "generator": lambda: tree(os.getpid())[:1] + [process for pid in generator_pids
                                                               for process in tree(pid)]})
             for plan in options.plans:
-                if plan.name in ("checkout", "opening_day"):  # tokens last 30 minutes; a long run renews them
+                if plan.name in ("checkout", "lending", "opening_day"):  # tokens last 30 minutes: renewed
                     prepared = replace(prepared, staff_token=staff_token(service.base_url, credentials))
                 for level in plan.steps:
+                    if plan.name in LENDING_SCENARIOS:
+                        prepared = draw_lenders(database_url, prepared, plan, level)
+                        lent += [barcode for station in prepared.lenders for barcode in station.copies]
                     self._step(generator, sampler, endpoint, prepared, plan, level)
+                    if plan.name in LENDING_SCENARIOS:
+                        return_lent(database_url, prepared.lenders)
         finally:
             if generator is not None:
                 generator.close()

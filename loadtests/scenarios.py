@@ -33,6 +33,7 @@ class Prepared:
     kiosks: tuple[Station, ...]
     sip2_user: str
     sip2_password: str
+    lenders: tuple[Station, ...] = ()  # drawn for each step of a lending scenario (runner.draw_lenders)
 
     def targets(self, render) -> tuple[str, ...]:
         return tuple(render(request) for request in self.queries)
@@ -75,6 +76,10 @@ def step_groups(name: str, level: tuple[int, ...], prepared: Prepared) -> list[U
         return [UserGroup(CounterDesks(prepared.desks, prepared.staff_token), level[0])]
     if name == "checkout_floor":
         return [UserGroup(FloorDesks(prepared.floor_desks), level[0])]
+    if name == "lending":
+        return [UserGroup(CounterDesks(prepared.lenders, prepared.staff_token, lend_only=True), level[0])]
+    if name == "lending_floor":
+        return [UserGroup(FloorDesks(prepared.lenders, lend_only=True), level[0])]
     if name == "sip2":
         return [UserGroup(SelfCheckKiosks(prepared.kiosks, prepared.sip2_user, prepared.sip2_password), level[0])]
     if name == "opening_day":

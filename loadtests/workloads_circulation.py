@@ -16,24 +16,37 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from loadtests.library_data import Station
+from loadtests.library_data import LENDING_ON_LOAN_BEFORE_LEAVING, Station
 from loadtests.sip2_client import Kiosk, Sip2Failure, answer_ok, screen_message
 from loadtests.stats import Outcome
 from loadtests.virtual_user import REFUSAL_STATUSES, VirtualUser
 
 
 class StationStock:
-    """Which of a station's copies are on its shelf and which patron has which."""
+    """Which of a station's copies are on its shelf and which patron has which. At a lending desk
+    (`lend_only`) patrons only borrow, each until they hold LENDING_ON_LOAN_BEFORE_LEAVING, and nothing comes
+    back during the step: the runner returns it in SQL afterwards."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, lend_only: bool = False) -> None:
         self._patrons = deque(station.patrons)
         self._shelf = deque(station.copies)
+        self.lend_only = lend_only
         self.borrowed: dict[str, list[str]] = {card: [] for card in station.patrons}
 
-    def next_patron(self) -> str:
-        card = self._patrons[0]
-        self._patrons.rotate(-1)
-        return card
+    def next_patron(self) -> str | None:
+        """The next patron in the queue; None once a lending desk's shelf is empty or every patron has left."""
+        if self.lend_only and not self._shelf:
+            return None
+        while self._patrons:
+            card = self._patrons.popleft()
+            if not self.lend_only or len(self.borrowed[card]) < LENDING_ON_LOAN_BEFORE_LEAVING:
+                self._patrons.append(card)
+                return card
+        return None
+
+    def brought_back(self, card: str) -> list[str]:
+        """What the patron returns at this visit: everything they borrowed last time."""
+        return [] if self.lend_only else list(self.borrowed[card])
 
     def take_from_shelf(self) -> str | None:
         return self._shelf.popleft() if self._shelf else None
@@ -56,20 +69,26 @@ class StationStock:
             self.borrowed[card].remove(barcode)
 
     def still_out(self) -> list[tuple[str, str]]:
+        """What the station returns when the step ends (a lending desk leaves it to the runner)."""
+        if self.lend_only:
+            return []
         return [(card, barcode) for card, barcodes in self.borrowed.items() for barcode in barcodes]
 
 
 @dataclass(frozen=True)
 class CounterDesks:
-    """Desks through POST /api/v1/circulation/checkout and /checkin, one per virtual user, at its branch."""
+    """Desks through POST /api/v1/circulation/checkout and /checkin, one per virtual user, at its branch. A
+    lending desk (`lend_only`) takes nothing back: its patrons only borrow, and what they borrowed is returned
+    in SQL after the step (library_data.lending_stock)."""
 
     stations: tuple[Station, ...]
     token: str
     think_seconds: tuple[float, float] = (0.0, 0.0)  # between two scans
+    lend_only: bool = False
 
     async def run_user(self, user: VirtualUser) -> None:
         station = self.stations[user.index]
-        stock = StationStock(station)
+        stock = StationStock(station, self.lend_only)
         headers = {"Authorization": f"Bearer {self.token}"}
         connection = user.http()
 
@@ -85,7 +104,9 @@ class CounterDesks:
         try:
             while user.running():
                 card = stock.next_patron()
-                for barcode in list(stock.borrowed[card]):
+                if card is None:
+                    break
+                for barcode in stock.brought_back(card):
                     await checkin(card, barcode)
                     await user.think(self.think_seconds)
                 for _ in range(user.random.randint(1, 3)):
@@ -111,9 +132,10 @@ class CounterDesks:
 class FloorDesks:
     """The floor: what a checkout and a checkin write, as bare PostgreSQL transactions with the service's own
     prepared statements, lock order and two messages per transaction (shoka.db.batches) — everything but HTTP,
-    the engine's decision and Python around it. One connection per desk."""
+    the engine's decision and Python around it. One connection per desk; `lend_only` as for CounterDesks."""
 
     stations: tuple[Station, ...]
+    lend_only: bool = False
 
     async def run_user(self, user: VirtualUser) -> None:
         import psycopg
@@ -123,9 +145,9 @@ class FloorDesks:
         from shoka.db.batches import run_batch
 
         station = self.stations[user.index]
-        stock = StationStock(station)
+        stock = StationStock(station, self.lend_only)
         loans: dict[str, int] = {}  # barcode -> open loan; the service knows it from its engine
-        horizon = [0]  # the last outbox seq this desk committed, as a replica's horizon
+        horizon = [0]  # the newest outbox seq this desk knows of, as a replica's horizon
 
         def log_entry(action: str, entity: str, entity_id: int, detail: dict) -> tuple[str, list]:
             return ("counter_log", ["system", "loadtest-floor", action, entity, str(entity_id), "", Jsonb(detail)])
@@ -140,6 +162,9 @@ class FloorDesks:
                 "SELECT barcode, material_type FROM item WHERE barcode = ANY(%s)", [list(station.copies)])).fetchall())
             branch_id = (await (await connection.execute(
                 "SELECT id FROM service_point WHERE code = %s", [station.branch])).fetchone())[0]
+            # Like a replica that has caught up at start: its first position read is not the whole outbox.
+            horizon[0] = (await (await connection.execute(
+                "SELECT coalesce(max(seq), 0) FROM outbox_event")).fetchone())[0]
 
             async def timed(kind: str, work) -> bool:
                 sent_at = time.monotonic()
@@ -159,12 +184,12 @@ class FloorDesks:
             async def checkout(card: str, barcode: str) -> None:
                 now = dt.datetime.now(dt.timezone.utc)
                 due_on = (now + dt.timedelta(days=14)).date().isoformat()
-                copy, patron, position = await run_batch(connection, [
+                copy, patron, _position, ids = await run_batch(connection, [
                     ("counter_lock_copy", [barcode]), ("counter_lock_patron", [card]),
-                    ("counter_checkout_position", [horizon[0], station.branch])], begin=True)
+                    ("counter_position", [horizon[0]]), ("counter_checkout_ids", [station.branch])], begin=True)
                 item_id, _bib_id, _title, ndc = copy[0]
                 patron_id, category, age_band, _keeps = patron[0]
-                _committed, _branch_id, loan_id = position[0]
+                _branch_id, loan_id = ids[0]
                 await commit([
                     ("counter_open_loan", [loan_id, item_id, patron_id, branch_id, now, due_on, category, age_band,
                                            material_types[barcode], ndc[:3] if ndc else None]),
@@ -193,7 +218,9 @@ class FloorDesks:
 
             while user.running():
                 card = stock.next_patron()
-                for barcode in list(stock.borrowed[card]):
+                if card is None:
+                    break
+                for barcode in stock.brought_back(card):
                     await return_copy(card, barcode)
                 for _ in range(user.random.randint(1, 3)):
                     barcode = stock.take_from_shelf()

@@ -1,8 +1,11 @@
 """Desks and kiosks: their own copies and patrons, and the shelf each keeps during a step."""
 
+import math
+
 import pytest
 
-from loadtests.library_data import COPIES_PER_STATION, PATRONS_PER_STATION, Station, allocate, spread
+from loadtests.library_data import COPIES_PER_STATION, LENDING_CEILING_PER_DESK, LENDING_CEILING_PER_SECOND, \
+    LENDING_ON_LOAN_BEFORE_LEAVING, PATRONS_PER_STATION, Station, allocate, lending_stock, spread
 from loadtests.scenarios import stations_needed
 from loadtests.plan import parse_plan
 from loadtests.workloads_circulation import StationStock
@@ -64,3 +67,36 @@ def test_a_copy_whose_request_failed_is_not_used_again():
     stock.written_off("P1", "C1")
     assert stock.still_out() == []
     assert stock.take_from_shelf() == "C2" and stock.take_from_shelf() is None
+
+
+def test_lending_stock_covers_the_fastest_desk_for_the_whole_step():
+    copies, patrons = lending_stock(desks=8, seconds=23)
+    assert copies == math.ceil(LENDING_CEILING_PER_SECOND / 8 * 23)
+    assert patrons * LENDING_ON_LOAN_BEFORE_LEAVING >= copies  # every copy finds a borrower
+    alone, _ = lending_stock(desks=1, seconds=23)
+    assert alone == LENDING_CEILING_PER_DESK * 23  # one desk is bounded by its round trip, not the machine
+
+
+def test_a_lending_desk_takes_nothing_back_and_lets_full_patrons_leave():
+    stock = StationStock(Station("central", ("P1", "P2"), tuple(f"C{n}" for n in range(20))), lend_only=True)
+    assert stock.next_patron() == "P1"
+    for _ in range(LENDING_ON_LOAN_BEFORE_LEAVING):
+        stock.lent("P1", stock.take_from_shelf())
+    assert stock.brought_back("P1") == []  # nothing is returned at a lending desk
+    assert stock.next_patron() == "P2" and stock.next_patron() == "P2"  # P1 holds enough and has left
+    for _ in range(LENDING_ON_LOAN_BEFORE_LEAVING):
+        stock.lent("P2", stock.take_from_shelf())
+    assert stock.next_patron() is None  # everyone has left: the desk stops
+    assert stock.still_out() == []  # the runner returns the loans in SQL
+
+
+def test_a_counter_desk_patron_brings_back_what_they_borrowed():
+    stock = StationStock(Station("central", ("P1",), ("C1", "C2")))
+    stock.lent("P1", stock.take_from_shelf())
+    assert stock.brought_back("P1") == ["C1"] and stock.still_out() == [("P1", "C1")]
+
+
+def test_a_lending_desk_stops_when_its_shelf_is_empty():
+    stock = StationStock(Station("central", ("P1", "P2"), ("C1",)), lend_only=True)
+    stock.lent(stock.next_patron(), stock.take_from_shelf())
+    assert stock.next_patron() is None
