@@ -28,10 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-# The full-text baseline runs last: its scans of a large table push the library's pages out of the page cache,
-# and the OPAC steps that followed it found them cold (record pages: p99 0.9 s instead of 0.2 s at 32 users).
-SCENARIOS = ("ceiling", "search", "opac", "sru", "federated", "checkout", "checkout_floor", "lending", "lending_floor",
-             "sip2", "opening_day", "search_fts")
+SCENARIOS = ("ceiling", "search", "search_fts", "opac", "sru", "federated", "checkout", "checkout_floor", "lending",
+             "lending_floor", "sip2", "opening_day")
 LENDING_SCENARIOS = ("lending", "lending_floor")  # their desks' stock is drawn for each step
 TIERS = ("demo", "S", "L")
 WARMUP_SECONDS = 3.0  # each step's first seconds warm pools and caches; their samples are not counted
@@ -108,8 +106,8 @@ def parse_entry(entry: str, defaults: dict[str, ScenarioPlan] | None = None) -> 
 
 
 def parse_plan(text: str, defaults: dict[str, ScenarioPlan] | None = None) -> list[ScenarioPlan]:
-    """The scenarios a text names, in the canonical order of SCENARIOS (desk baselines beside what they
-    compare with, the full-text baseline last); a scenario named twice keeps the later entry."""
+    """The scenarios a text names, in the canonical order of SCENARIOS (baselines beside what they compare
+    with); a scenario named twice keeps the later entry."""
     chosen: dict[str, ScenarioPlan] = {}
     for entry in re.split(r"[\s;]+", text.strip()):
         if entry:
