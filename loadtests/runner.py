@@ -197,6 +197,9 @@ class Run:
             log(f"shoka serve on {service.base_url} and SIP2 {LOOPBACK}:{service.sip2_port}; waiting for /healthz")
             self.results["setup"]["server_ready_seconds"] = round(
                 service.wait_until_ready(READY_TIMEOUT_SECONDS[options.tier]), 1)
+            with psycopg.connect(database_url, autocommit=True) as connection:
+                seconds = self.results["setup"]["tidy_up_seconds"] = round(library_data.tidy_up(connection), 1)
+            log(f"vacuumed and analysed the circulation tables in {seconds} s (see library_data.tidy_up)")
             with psycopg.connect(database_url) as connection:
                 prepared = prepare(connection, options.plans, credentials, staff_token(service.base_url, credentials))
                 lent = [barcode for station in prepared.desks + prepared.floor_desks + prepared.kiosks
