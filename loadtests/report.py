@@ -43,6 +43,15 @@ def _level(step: dict) -> str:
     return "/".join(str(level) for level in step["level"])
 
 
+def beside_baseline(results: dict, scenario: str, baseline: str, title: str, text: str, unit: str) -> list[str]:
+    """A scenario and its baseline in one table, by load; nothing when the run measured neither."""
+    steps = targets.steps_of(results, scenario) + targets.steps_of(results, baseline)
+    if not steps:
+        return []
+    return ["", f"### {title}", "", text, ""] + step_table(
+        sorted(steps, key=lambda step: (step["level"], step["scenario"])), unit)
+
+
 def step_table(steps: list[dict], unit: str, kinds: list[str] | None = None) -> list[str]:
     lines = [f"| {unit} | request | answered/s | p50 ms | p95 ms | p99 ms | max ms | refused | errors | "
              "service cores | PostgreSQL cores | generator cores | other cores |",
@@ -211,40 +220,32 @@ def tier_section(results: dict, path: Path, drawn: dict[str, Path], plot_prefix:
                   ""] + capacity_figures
     lines += ["", "### The load generator's own ceiling", ""]
     lines += generator_section(results)
-    search_steps = targets.steps_of(results, "search") + targets.steps_of(results, "search_fts")
-    if search_steps:
-        lines += ["", "### Search: the engine through the API against PostgreSQL full-text search", "",
-                  "The same 2,000 queries (loadtests/query_mix.py: title fragments, authors, hiragana readings, "
-                  "ISBNs, two-word queries, branch and availability filters, facets, pages 1–3). The API answers "
-                  "with "
-                  "20 hits, their per-branch availability and six facets; PostgreSQL answers a count and the ranked "
-                  "page only, one connection per user.", ""]
-        lines += step_table(sorted(search_steps, key=lambda step: (step["level"], step["scenario"])), "users")
-        if "search" in drawn:
-            lines += ["", f"![search latency]({plot_prefix}{drawn['search'].name})"]
+    lines += beside_baseline(
+        results, "search", "search_fts", "Search: the engine through the API against PostgreSQL full-text search",
+        "The same 2,000 queries (loadtests/query_mix.py: title fragments, authors, hiragana readings, ISBNs, "
+        "two-word queries, branch and availability filters, facets, pages 1–3). The API answers with 20 hits, their "
+        "per-branch availability and six facets; PostgreSQL answers a count and the ranked page only, one "
+        "connection per user.", "users")
+    if "search" in drawn:
+        lines += ["", f"![search latency]({plot_prefix}{drawn['search'].name})"]
     for scenario in ("opac", "sru", "federated"):
         steps = targets.steps_of(results, scenario)
         if steps:
             lines += ["", f"### {SCENARIO_TITLES[scenario]}", ""] + step_table(steps, "users")
-    desk_steps = targets.steps_of(results, "checkout") + targets.steps_of(results, "checkout_floor")
-    if desk_steps:
-        lines += ["", "### Counter desks against bare PostgreSQL transactions", "",
-                  "Each desk serves its own patrons with its own copies at its branch: returns (checkin) then one "
-                  "to three loans (checkout) per patron, no pause between scans. The floor runs the same writes "
-                  "(locks in the service's order, loan, operation log, outbox) as bare transactions of the "
-                  "service's prepared statements, in the same two messages, on one connection per desk. Refusals "
-                  "(409/422) would be counted apart from errors.", ""]
-        lines += step_table(sorted(desk_steps, key=lambda step: (step["level"], step["scenario"])), "desks")
-        if "checkout" in drawn:
-            lines += ["", f"![checkout latency]({plot_prefix}{drawn['checkout'].name})"]
-    lending_steps = targets.steps_of(results, "lending") + targets.steps_of(results, "lending_floor")
-    if lending_steps:
-        lines += ["", "### Lending desks against bare PostgreSQL checkouts", "",
-                  "The checkout rate: each desk serves a queue of its own patrons at the largest branch, each "
-                  "borrowing one to three copies a visit, nothing returned during the step (what was lent is "
-                  "returned in SQL after it); no pause between scans. The floor runs the same checkouts as bare "
-                  "transactions.", ""]
-        lines += step_table(sorted(lending_steps, key=lambda step: (step["level"], step["scenario"])), "desks")
+    lines += beside_baseline(
+        results, "checkout", "checkout_floor", "Counter desks against bare PostgreSQL transactions",
+        "Each desk serves its own patrons with its own copies at its branch: returns (checkin) then one to three "
+        "loans (checkout) per patron, no pause between scans. The floor runs the same writes (locks in the "
+        "service's order, loan, operation log, outbox) as bare transactions of the service's prepared statements, "
+        "in the same two messages, on one connection per desk. Refusals (409/422) would be counted apart from "
+        "errors.", "desks")
+    if "checkout" in drawn:
+        lines += ["", f"![checkout latency]({plot_prefix}{drawn['checkout'].name})"]
+    lines += beside_baseline(
+        results, "lending", "lending_floor", "Lending desks against bare PostgreSQL checkouts",
+        "The checkout rate: each desk serves a queue of its own patrons at the largest branch, each borrowing one "
+        "to three copies a visit, nothing returned during the step (what was lent is returned in SQL after it); no "
+        "pause between scans. The floor runs the same checkouts as bare transactions.", "desks")
     kiosk_steps = targets.steps_of(results, "sip2")
     if kiosk_steps:
         lines += ["", "### SIP2 self-check kiosks", "",
