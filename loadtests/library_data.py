@@ -114,20 +114,23 @@ def stations_for(connection: psycopg.Connection, branches: list[str]) -> list[St
     return allocate(branches, copies, patrons)
 
 
-def lending_stock(desks: int, seconds: float) -> tuple[int, int]:
-    """Copies and patrons for each of `desks` lending desks running `seconds` (warm-up included)."""
-    per_desk_per_second = min(LENDING_CEILING_PER_SECOND / desks, LENDING_CEILING_PER_DESK)
-    copies = math.ceil(per_desk_per_second * seconds)
-    return copies, copies // LENDING_ON_LOAN_BEFORE_LEAVING + 1
+def lending_copies(desks: int, seconds: float) -> int:
+    """Copies for each of `desks` lending desks running `seconds` (warm-up included)."""
+    return math.ceil(min(LENDING_CEILING_PER_SECOND / desks, LENDING_CEILING_PER_DESK) * seconds)
+
+
+def lending_patrons(copies: int) -> int:
+    """Patrons enough to borrow `copies` at a lending desk, each leaving with LENDING_ON_LOAN_BEFORE_LEAVING."""
+    return copies // LENDING_ON_LOAN_BEFORE_LEAVING + 1
 
 
 def lending_stations(connection: psycopg.Connection, branch: str, desks: int, seconds: float) -> list[Station]:
-    """Lending desks at `branch` with stock for `seconds` of lending (see lending_stock), or as much as a small
+    """Lending desks at `branch` with stock for `seconds` of lending (see lending_copies), or as much as a small
     library's branch has, shared evenly (its desks may then run out before the step ends)."""
-    copies_each, _patrons = lending_stock(desks, seconds)
-    found = free_copies(connection, {branch: copies_each * desks})
-    copies_each = min(copies_each, len(found[branch]) // desks)
-    patrons_each = copies_each // LENDING_ON_LOAN_BEFORE_LEAVING + 1
+    wanted = lending_copies(desks, seconds)
+    found = free_copies(connection, {branch: wanted * desks})
+    copies_each = min(wanted, len(found[branch]) // desks)
+    patrons_each = lending_patrons(copies_each)
     patrons = free_patrons(connection, patrons_each * desks)
     return allocate([branch] * desks, found, patrons, copies_each, patrons_each)
 

@@ -126,7 +126,7 @@ def draw_lenders(database_url: str, prepared: scenarios.Prepared, plan: Scenario
         lenders = library_data.lending_stations(connection, branch, level[0], seconds)
     log(f"  {level[0]} lending desks at {branch}, each with {len(lenders[0].copies):,} copies and "
         f"{len(lenders[0].patrons):,} patrons")
-    if len(lenders[0].copies) < library_data.lending_stock(level[0], seconds)[0]:
+    if len(lenders[0].copies) < library_data.lending_copies(level[0], seconds):
         log("  (fewer copies than the fastest desk could lend: a desk whose shelf runs out stops early, and the "
             "step's throughput counts only what was lent)")
     return replace(prepared, lenders=tuple(lenders))

@@ -79,7 +79,7 @@ class StationStock:
 class CounterDesks:
     """Desks through POST /api/v1/circulation/checkout and /checkin, one per virtual user, at its branch. A
     lending desk (`lend_only`) takes nothing back: its patrons only borrow, and what they borrowed is returned
-    in SQL after the step (library_data.lending_stock)."""
+    in SQL after the step (library_data.lending_copies)."""
 
     stations: tuple[Station, ...]
     token: str

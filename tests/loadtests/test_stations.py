@@ -5,7 +5,7 @@ import math
 import pytest
 
 from loadtests.library_data import COPIES_PER_STATION, LENDING_CEILING_PER_DESK, LENDING_CEILING_PER_SECOND, \
-    LENDING_ON_LOAN_BEFORE_LEAVING, PATRONS_PER_STATION, Station, allocate, lending_stock, spread
+    LENDING_ON_LOAN_BEFORE_LEAVING, PATRONS_PER_STATION, Station, allocate, lending_copies, lending_patrons, spread
 from loadtests.scenarios import stations_needed
 from loadtests.plan import parse_plan
 from loadtests.workloads_circulation import StationStock
@@ -70,11 +70,10 @@ def test_a_copy_whose_request_failed_is_not_used_again():
 
 
 def test_lending_stock_covers_the_fastest_desk_for_the_whole_step():
-    copies, patrons = lending_stock(desks=8, seconds=23)
+    copies = lending_copies(desks=8, seconds=23)
     assert copies == math.ceil(LENDING_CEILING_PER_SECOND / 8 * 23)
-    assert patrons * LENDING_ON_LOAN_BEFORE_LEAVING >= copies  # every copy finds a borrower
-    alone, _ = lending_stock(desks=1, seconds=23)
-    assert alone == LENDING_CEILING_PER_DESK * 23  # one desk is bounded by its round trip, not the machine
+    assert lending_patrons(copies) * LENDING_ON_LOAN_BEFORE_LEAVING >= copies  # every copy finds a borrower
+    assert lending_copies(desks=1, seconds=23) == LENDING_CEILING_PER_DESK * 23  # bounded by one round trip
 
 
 def test_a_lending_desk_takes_nothing_back_and_lets_full_patrons_leave():
