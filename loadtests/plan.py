@@ -58,7 +58,7 @@ class ScenarioPlan:
 
 _DEFAULTS = {
     # tier S: the whole `make loadtest TIER=S` (load included) has to end within 20 minutes on 2 cores.
-    # The two steps with targets (search at 64 users, checkout at 16 desks) get 20 s; the rest 10 s; 9 minutes.
+    # The two steps with targets (search at 64 users, checkout at 16 desks) get 20 s; the rest 10 s; 10 minutes.
     "S": "ceiling=64@8 search=1,8,32,64@20 search_fts=1,8,32,64@10 opac=1,8,32,64@10 sru=1,8,32@10 "
          "federated=1,4,16@10 checkout=1,4,8,16@20 checkout_floor=1,4,8,16@10 lending=1,8@20 lending_floor=8@10 "
          "sip2=1,2,4@10 opening_day=200/16/4@60",
