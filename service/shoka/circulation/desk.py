@@ -82,9 +82,9 @@ class Changes:
 
     async def append_to_outbox(self, cursor: AsyncCursor) -> None:
         """The transaction's last statement: the outbox lock (and the operation log's) is held from here until
-        COMMIT, and every desk waits for it. So its answer, the seqs, is read only after COMMIT (`apply_here`):
-        in pipeline mode the INSERT and the COMMIT then travel together, and the lock is never held across a
-        round trip to this process, whose event loop may be busy with other requests."""
+        COMMIT, and every desk waits for it. So its answer, the seqs, is read only after COMMIT (`apply_here`),
+        and the caller commits right after it. (The counter's own use cases send it with the COMMIT in one
+        message instead: `_write_and_commit`.)"""
         if not self.entries:
             return
         self._outbox_cursor = cursor.connection.cursor()  # its own: the caller's cursor may be closed by then
@@ -123,6 +123,15 @@ def _first(rows: list[tuple]) -> tuple | None:
     return rows[0] if rows else None
 
 
+def _copy_steps(barcode: str, request_id: str | None) -> list[Step]:
+    """The first statements of every counter transaction: the copy (and its record) locked, then the answer
+    already given under `request_id`, if one was sent."""
+    steps: list[Step] = [("counter_lock_copy", [barcode])]
+    if request_id is not None:
+        steps.append(("counter_earlier_answer", [request_id]))
+    return steps
+
+
 @contextlib.asynccontextmanager
 async def counter_transaction(connection: AsyncConnection) -> AsyncIterator[None]:
     """The frame of one counter transaction on an idle connection: its batches (COUNTER_STATEMENTS) carry their
@@ -147,10 +156,7 @@ async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_
     """Opens the transaction and, in the same message, locks the copy, reads an earlier answer under
     `request_id` and the outbox events this replica may lack; returns (copy, earlier answer or None, position
     for bring_current)."""
-    steps = [("counter_lock_copy", [barcode])]
-    if request_id is not None:
-        steps.append(("counter_earlier_answer", [request_id]))
-    steps.append(("counter_position", replica.position_query()[1]))
+    steps = _copy_steps(barcode, request_id) + [("counter_position", replica.position_query()[1])]
     rows = await run_batch(connection, steps, begin=True)
     item = _locked_item(_first(rows[0]), barcode)
     earlier = _earlier(_first(rows[1]), request_id, operation, barcode) if request_id is not None else None
@@ -213,11 +219,9 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
                                 request_id: str | None) -> CheckoutParties:
     """Opens the transaction and, in the same message, takes the locks and reads of a checkout. They execute in
     the one lock order (record, copy, patron); a read that finds nothing raises afterwards."""
-    steps = [("counter_lock_copy", [barcode])]
-    if request_id is not None:
-        steps.append(("counter_earlier_answer", [request_id]))
-    steps += [("counter_lock_patron", [card]), ("counter_position", replica.position_query()[1]),
-              ("counter_checkout_ids", [branch])]
+    steps = _copy_steps(barcode, request_id) + [
+        ("counter_lock_patron", [card]), ("counter_position", replica.position_query()[1]),
+        ("counter_checkout_ids", [branch])]
     rows = await run_batch(connection, steps, begin=True)
     item = _locked_item(_first(rows[0]), barcode)
     earlier = _earlier(_first(rows[1]), request_id, "checkout", barcode) if request_id is not None else None
