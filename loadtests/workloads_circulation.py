@@ -153,7 +153,8 @@ class FloorDesks:
             return ("counter_log", ["system", "loadtest-floor", action, entity, str(entity_id), "", Jsonb(detail)])
 
         def outbox_entry(loan_id: int, item_id: int, engine_event: dict) -> tuple[str, list]:
-            return ("counter_outbox", [["loan"], [loan_id], [Jsonb({"item_id": item_id, "engine": engine_event})]])
+            return ("counter_outbox", [Jsonb([{"topic": "loan", "entity_id": loan_id,
+                                               "payload": {"item_id": item_id, "engine": engine_event}}])])
 
         async with await psycopg.AsyncConnection.connect(user.endpoint.database_url, autocommit=True,
                                                          prepare_threshold=None) as connection:

@@ -16,6 +16,7 @@ from shoka.audit import Actor
 from shoka.circulation import desk, engine_state
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
+from shoka.replica import outbox
 from shoka.replica.engine_replica import EngineReplica
 
 DESK = Actor(kind="staff", name="desk-test")
@@ -127,3 +128,42 @@ def test_a_follower_applies_the_carried_engine_event_without_reading_the_rows(ur
             "AND o.entity_id = l.id WHERE l.id = %s", [result.loan_id]).fetchone()
     assert seen_elsewhere == [item_id]
     assert carried["kind"] == "loan_opened" and carried["loan_id"] == result.loan_id
+
+
+def outbox_horizon(url: str) -> int:
+    with psycopg.connect(url) as connection:
+        return connection.execute("SELECT max(seq) FROM outbox_event").fetchone()[0]
+
+
+async def followed_within(replica: EngineReplica, seq: int, seconds: float = 10.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if replica.follower.last_seq >= seq:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def test_a_notification_wakes_the_follower(url, monkeypatch):
+    monkeypatch.setattr(outbox, "POLL_INTERVAL_SECONDS", 60.0)  # only the notification can wake it in time
+
+    async def scenario(here, elsewhere):
+        await asyncio.sleep(0.2)  # both followers are waiting
+        await lend(url, here, "P1", "C1")
+        return await followed_within(elsewhere, outbox_horizon(url))
+
+    assert asyncio.run(two_replicas(url, scenario))
+
+
+def test_a_follower_whose_listening_connection_is_cut_reconnects_and_catches_up(url, monkeypatch):
+    monkeypatch.setattr(outbox, "POLL_INTERVAL_SECONDS", 60.0)
+
+    async def scenario(here, elsewhere):
+        await asyncio.sleep(0.2)
+        with psycopg.connect(url, autocommit=True) as connection:
+            cut = connection.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE query = 'LISTEN shoka_outbox'").fetchone()[0]
+        await lend(url, here, "P2", "C2")  # notifies no one: every listener is gone
+        return cut, await followed_within(elsewhere, outbox_horizon(url)), loans_of(elsewhere, "P2")
+
+    cut, followed, seen_elsewhere = asyncio.run(two_replicas(url, scenario))
+    assert cut == 2 and followed and len(seen_elsewhere) == 1

@@ -76,9 +76,9 @@ class Changes:
     def outbox_parameters(self) -> list:
         """The outbox INSERT's parameters. Each event carries its engine event (payload "engine"), so the other
         processes' followers apply it without reading the rows again (CirculationReplica.apply)."""
-        return [[entry[0] for entry in self.entries], [entry[1] for entry in self.entries],
-                [Jsonb(payload if engine_event is None else {**payload, "engine": engine_event})
-                 for _, _, payload, engine_event in self.entries]]
+        return [Jsonb([{"topic": topic, "entity_id": entity_id,
+                        "payload": payload if engine_event is None else {**payload, "engine": engine_event}}
+                       for topic, entity_id, payload, engine_event in self.entries])]
 
     async def append_to_outbox(self, cursor: AsyncCursor) -> None:
         """The transaction's last statement: the outbox lock (and the operation log's) is held from here until
@@ -101,7 +101,7 @@ class Changes:
     def apply_committed(self, replica, seqs: list[int]) -> None:
         """After COMMIT: applies the transaction's engine events to this process's replica at once, so the next
         scan at this desk sees them. Each event gets the seq of its own outbox event, so two changes of one copy
-        in one transaction apply in order (identities follow the unnest order)."""
+        in one transaction apply in order (identities follow the order of the appended array)."""
         replica.circulation_replica.apply_local([{**event, "seq": seq} for (_, _, _, event), seq
                                                  in zip(self.entries, sorted(seqs)) if event is not None])
 

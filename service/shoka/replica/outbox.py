@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "shoka_outbox"
 POLL_INTERVAL_SECONDS = 1.0
+RECONNECT_PAUSE_SECONDS = 1.0
 # A notification is acted on after this pause, so that under load the follower reads commits in batches instead
 # of one query per commit; a request that needs the follower now (request_catch_up) does not wait for it.
 NOTIFY_COALESCE_SECONDS = 0.02
@@ -125,31 +126,59 @@ class OutboxFollower:
                 async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as listener, \
                         await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as reader:
                     await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    notifications = asyncio.create_task(self._relay_notifications(listener))
+                    doorbell = Doorbell(listener, self._wake)
                     try:
                         while not self._stopping:
-                            # Cleared before catching up: a wake-up that arrives during the catch-up is kept
-                            # for the next round instead of waiting out the poll interval.
+                            # Cleared and the doorbell re-armed before catching up: a wake-up that arrives during
+                            # the catch-up is kept for the next round instead of waiting out the poll interval.
                             self._wake.clear()
                             self._urgent.clear()
+                            doorbell.answer()
                             await self.catch_up(reader)
                             await _wait(self._wake, POLL_INTERVAL_SECONDS)
                             if not self._urgent.is_set():
                                 await _wait(self._urgent, NOTIFY_COALESCE_SECONDS)
-                            if notifications.done():
-                                notifications.result()  # re-raise the listener's failure: reconnect
                     finally:
-                        notifications.cancel()
+                        doorbell.disarm()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # A lost connection: reconnect and catch up from the horizon; nothing is skipped.
                 logger.warning("outbox follower lost its connection; reconnecting", exc_info=True)
-                await asyncio.sleep(POLL_INTERVAL_SECONDS)
+                await asyncio.sleep(RECONNECT_PAUSE_SECONDS)
 
-    async def _relay_notifications(self, listener: psycopg.AsyncConnection) -> None:
-        async for _notification in listener.notifies():
-            self._wake.set()
+
+class Doorbell:
+    """The listening connection, rung by any notification on it. Every commit that appends to the outbox notifies,
+    hundreds of times a second at a busy counter, and all the follower needs to know is that something came: so
+    the socket is not read notification by notification. The first byte that arrives sets `wake` and silences
+    the bell; the follower answers it once per round, discarding whatever notifications came meanwhile and
+    re-arming it. A lost connection rings too, and answering it then raises (the follower reconnects)."""
+
+    def __init__(self, listener: psycopg.AsyncConnection, wake: asyncio.Event) -> None:
+        self._connection = listener.pgconn
+        self._socket = listener.pgconn.socket
+        self._wake = wake
+        self._loop = asyncio.get_running_loop()
+        self._armed = False
+
+    def answer(self) -> None:
+        """Discards the notifications received so far and re-arms the bell; raises if the connection is lost."""
+        self._connection.consume_input()
+        while self._connection.notifies() is not None:
+            pass
+        if not self._armed:
+            self._loop.add_reader(self._socket, self._ring)
+            self._armed = True
+
+    def disarm(self) -> None:
+        if self._armed:
+            self._loop.remove_reader(self._socket)
+            self._armed = False
+
+    def _ring(self) -> None:
+        self.disarm()
+        self._wake.set()
 
 
 async def _wait(event: asyncio.Event, timeout_seconds: float) -> None:
