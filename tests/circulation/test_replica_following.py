@@ -96,6 +96,27 @@ def test_a_desk_applies_what_another_process_committed_from_its_position_answer(
     assert item_ids == expected and len(expected) == 2
 
 
+def test_a_desk_asks_only_for_what_was_committed_after_its_last_position_answer(url):
+    async def scenario(here, elsewhere):
+        await here.follower.stop()
+        follower_horizon = here.caught_up.applied_seq
+        await lend(url, elsewhere, "P1", "C1")
+        await lend(url, here, "P2", "C2")  # its answer held elsewhere's loan, which was applied from it
+        after_two = here.position_query()[1]
+        await lend(url, elsewhere, "P1", "C3")
+        await lend(url, here, "P2", "C4")
+        return follower_horizon, after_two, here.position_query()[1], loans_of(here, "P1"), loans_of(here, "P2")
+
+    follower_horizon, after_two, after_four, p1_loans, p2_loans = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        seqs = [row[0] for row in connection.execute("SELECT seq FROM outbox_event ORDER BY seq").fetchall()]
+    # Each answer was complete through its last event (the loan elsewhere lent just before): the next transaction
+    # asks from there, not from the stopped follower's horizon, and the engine still saw every loan.
+    assert len(seqs) == 4 and follower_horizon < seqs[0]
+    assert after_two == [seqs[0]] and after_four == [seqs[2]]
+    assert len(p1_loans) == 2 and len(p2_loans) == 2
+
+
 def test_a_desk_waits_for_the_follower_when_a_change_carries_no_engine_event(url):
     async def scenario(here, _elsewhere):
         await here.follower.stop()
