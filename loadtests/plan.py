@@ -1,7 +1,9 @@
 """Which scenarios a run measures, at which loads, for how long.
 
 Each scenario is a closed loop of virtual users (each sends its next request when the previous one has been
-answered, after its think time, if any), stepped through levels of concurrency:
+answered, after its think time, if any), stepped through levels of concurrency, except the paced ones: their
+desks together are due to lend 500 copies a second, each on its own Poisson schedule, and every checkout is
+timed from when it was due (an open loop, so the latency is read at that load and not at saturation):
 
 | scenario | one virtual user | levels are |
 |---|---|---|
@@ -15,6 +17,8 @@ answered, after its think time, if any), stepped through levels of concurrency:
 | checkout_floor | the same writes as bare PostgreSQL transactions (the baseline) | connections |
 | lending | a lending desk: patrons in turn borrow 1–3 copies, nothing comes back (the checkout rate) | desks |
 | lending_floor | the same checkouts as bare PostgreSQL transactions (the baseline) | connections |
+| lending_paced | lending desks sharing 500 checkouts/s, each on a Poisson schedule | desks |
+| lending_floor_paced | the same paced checkouts as bare PostgreSQL transactions | connections |
 | sip2 | a self-check kiosk: 63 patron information, 09 checkins, 11 checkouts | kiosks |
 | opening_day | all at once, with think times: OPAC users / desks / kiosks | one mix |
 
@@ -29,8 +33,9 @@ import re
 from dataclasses import dataclass, replace
 
 SCENARIOS = ("ceiling", "search", "search_fts", "opac", "sru", "federated", "checkout", "checkout_floor", "lending",
-             "lending_floor", "sip2", "opening_day")
-LENDING_SCENARIOS = ("lending", "lending_floor")  # their desks' stock is drawn for each step
+             "lending_floor", "lending_paced", "lending_floor_paced", "sip2", "opening_day")
+# their desks' stock is drawn for each step
+LENDING_SCENARIOS = ("lending", "lending_floor", "lending_paced", "lending_floor_paced")
 TIERS = ("demo", "S", "L")
 WARMUP_SECONDS = 3.0  # each step's first seconds warm pools and caches; their samples are not counted
 SMALLEST_STEP_SECONDS = 2.0
@@ -58,12 +63,15 @@ class ScenarioPlan:
 
 _DEFAULTS = {
     # tier S: the whole `make loadtest TIER=S` (load included) has to end within 20 minutes on 2 cores.
-    # The two steps with targets (search at 64 users, checkout at 16 desks) get 20 s; the rest 10 s; 10 minutes.
+    # The steps with targets (search at 64 users, checkout at 16 desks) get 20 s, the lending desks 15 s, the rest
+    # 10 s or less: 10 minutes.
     "S": "ceiling=64@8 search=1,8,32,64@20 search_fts=1,8,32,64@10 opac=1,8,32,64@10 sru=1,8,32@10 "
-         "federated=1,4,16@10 checkout=1,4,8,16@20 checkout_floor=1,4,8,16@10 lending=1,8@20 lending_floor=8@10 "
+         "federated=1,4,16@10 checkout=1,4,8,16@20 checkout_floor=1,4,8,16@10 lending=1,8@15 lending_floor=8@10 "
+         "lending_paced=8@15 lending_floor_paced=8@8 "
          "sip2=1,2,4@10 opening_day=200/16/4@60",
     "L": "ceiling=64@10 search=1,8,32,64@30 search_fts=1,8,32,64@20 opac=1,8,32,64@20 sru=1,8,32@20 "
          "federated=1,4,16@20 checkout=1,4,8,16@30 checkout_floor=1,4,8,16@20 lending=1,8@30 lending_floor=8@20 "
+         "lending_paced=8@30 lending_floor_paced=8@20 "
          "sip2=1,2,4@20 opening_day=200/16/4@300",
 }
 _DEFAULTS["demo"] = _DEFAULTS["S"]

@@ -21,6 +21,9 @@ STATIC_FILE = "/static/opac.css"  # the generator's ceiling: the cheapest answer
 OPAC_THINK_SECONDS = (1.0, 3.0)
 DESK_THINK_SECONDS = (1.0, 2.0)
 KIOSK_THINK_SECONDS = (2.0, 4.0)
+# The paced lending steps: the desks together are due to lend this many copies a second (the counter's target
+# rate), each on its own Poisson schedule, so latency is read at that load rather than at saturation.
+PACED_CHECKOUTS_PER_SECOND = 500.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ def step_groups(name: str, level: tuple[int, ...], prepared: Prepared) -> list[U
         return [UserGroup(CounterDesks(prepared.lenders, prepared.staff_token, lend_only=True), level[0])]
     if name == "lending_floor":
         return [UserGroup(FloorDesks(prepared.lenders, lend_only=True), level[0])]
+    if name == "lending_paced":
+        return [UserGroup(CounterDesks(prepared.lenders, prepared.staff_token, lend_only=True,
+                                       requests_per_second=PACED_CHECKOUTS_PER_SECOND / level[0]), level[0])]
+    if name == "lending_floor_paced":
+        return [UserGroup(FloorDesks(prepared.lenders, lend_only=True,
+                                     requests_per_second=PACED_CHECKOUTS_PER_SECOND / level[0]), level[0])]
     if name == "sip2":
         return [UserGroup(SelfCheckKiosks(prepared.kiosks, prepared.sip2_user, prepared.sip2_password), level[0])]
     if name == "opening_day":

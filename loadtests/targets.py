@@ -245,7 +245,7 @@ def slowest_single_user(results: dict) -> dict | None:
     """The request type with the highest p50 in any stepped scenario's one-user step."""
     candidates = [{"kind": kind, **summary} for step in results.get("steps", [])
                   if step["scenario"] not in ("opening_day", "federated", "search_fts", "checkout_floor",
-                                                 "lending_floor")
+                                                 "lending_floor", "lending_floor_paced")
                   and step["level"] == [1] for kind, summary in step["by_kind"].items()
                   if summary["p50_ms"] is not None]
     return max(candidates, key=lambda candidate: candidate["p50_ms"], default=None)

@@ -43,6 +43,7 @@ class VirtualUser:
         self.endpoint, self.index, self.stop_at = endpoint, index, stop_at
         self.random = random.Random(seed * 100_003 + index)
         self._record = record
+        self._next_due: float | None = None
 
     def running(self) -> bool:
         return time.monotonic() < self.stop_at
@@ -61,21 +62,37 @@ class VirtualUser:
         pause = min(self.random.uniform(low, high), max(0.0, self.stop_at - time.monotonic()))
         await asyncio.sleep(pause)
 
+    async def on_schedule(self, per_second: float) -> float:
+        """An open loop: waits for this user's next turn on a Poisson schedule of `per_second` (exponential gaps
+        from the previous turn, not from the previous answer) and returns the moment the turn was due. A request
+        timed from that moment (`timed_http(due_at=…)`) counts the time it waited behind a late answer too, so
+        a slow answer shows in every request it held up instead of hiding them (coordinated omission)."""
+        now = time.monotonic()
+        if self._next_due is None:
+            self._next_due = now + self.random.expovariate(per_second)
+        due_at = self._next_due
+        self._next_due += self.random.expovariate(per_second)
+        if due_at > now:
+            await asyncio.sleep(due_at - now)
+        return due_at
+
     async def pause_after_error(self) -> None:
         await asyncio.sleep(PAUSE_AFTER_ERROR_SECONDS)
 
     async def timed_http(self, connection: HttpConnection, kind: str, method: str, target: str, *,
                          headers: dict[str, str] | None = None, document: object = None,
                          refusals: frozenset[int] = frozenset(),
-                         check: Callable[[Answer], str | None] | None = None) -> Answer | None:
+                         check: Callable[[Answer], str | None] | None = None,
+                         due_at: float | None = None) -> Answer | None:
         """One request, recorded: below 400 is OK, a status in `refusals` is REFUSED (detail: the answer's
         `code`), anything else — or no answer — is an ERROR. `check` may find a problem in an answer that came
-        back below 400 (an SRU diagnostic, a peer that failed), which makes it an ERROR too. Returns the answer,
-        or None on an error."""
+        back below 400 (an SRU diagnostic, a peer that failed), which makes it an ERROR too. A paced request is
+        timed from `due_at` (see on_schedule), not from when it could be sent. Returns the answer, or None on
+        an error."""
         body = b"" if document is None else json.dumps(document, ensure_ascii=False).encode()
         if document is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        sent_at = time.monotonic()
+        sent_at = time.monotonic() if due_at is None else due_at
         try:
             answer = await connection.request(method, target, headers, body)
         except TimeoutError:

@@ -79,12 +79,14 @@ class StationStock:
 class CounterDesks:
     """Desks through POST /api/v1/circulation/checkout and /checkin, one per virtual user, at its branch. A
     lending desk (`lend_only`) takes nothing back: its patrons only borrow, and what they borrowed is returned
-    in SQL after the step (library_data.lending_copies)."""
+    in SQL after the step (library_data.lending_copies). A paced desk (`requests_per_second`) sends each request
+    when it is due on its own Poisson schedule, and its requests are timed from then (VirtualUser.on_schedule)."""
 
     stations: tuple[Station, ...]
     token: str
     think_seconds: tuple[float, float] = (0.0, 0.0)  # between two scans
     lend_only: bool = False
+    requests_per_second: float = 0.0  # 0: a closed loop, each request as soon as the previous one is answered
 
     async def run_user(self, user: VirtualUser) -> None:
         station = self.stations[user.index]
@@ -92,10 +94,13 @@ class CounterDesks:
         headers = {"Authorization": f"Bearer {self.token}"}
         connection = user.http()
 
+        async def due() -> float | None:
+            return await user.on_schedule(self.requests_per_second) if self.requests_per_second else None
+
         async def checkin(card: str, barcode: str) -> None:
             answer = await user.timed_http(connection, "checkin", "POST", "/api/v1/circulation/checkin",
                                            headers=headers, document={"item": barcode, "branch": station.branch},
-                                           refusals=REFUSAL_STATUSES)
+                                           refusals=REFUSAL_STATUSES, due_at=await due())
             if answer is not None and answer.status == 200:
                 stock.returned(card, barcode)
             else:
@@ -116,7 +121,7 @@ class CounterDesks:
                     answer = await user.timed_http(
                         connection, "checkout", "POST", "/api/v1/circulation/checkout", headers=headers,
                         document={"patron": card, "item": barcode, "branch": station.branch},
-                        refusals=REFUSAL_STATUSES)
+                        refusals=REFUSAL_STATUSES, due_at=await due())
                     if answer is not None and answer.status == 201:
                         stock.lent(card, barcode)
                     elif answer is not None:
@@ -132,10 +137,12 @@ class CounterDesks:
 class FloorDesks:
     """The floor: what a checkout and a checkin write, as bare PostgreSQL transactions with the service's own
     prepared statements, lock order and two messages per transaction (shoka.db.batches) — everything but HTTP,
-    the engine's decision and Python around it. One connection per desk; `lend_only` as for CounterDesks."""
+    the engine's decision and Python around it. One connection per desk; `lend_only` and `requests_per_second`
+    as for CounterDesks."""
 
     stations: tuple[Station, ...]
     lend_only: bool = False
+    requests_per_second: float = 0.0
 
     async def run_user(self, user: VirtualUser) -> None:
         import psycopg
@@ -168,7 +175,10 @@ class FloorDesks:
                 "SELECT coalesce(max(seq), 0) FROM outbox_event")).fetchone())[0]
 
             async def timed(kind: str, work) -> bool:
-                sent_at = time.monotonic()
+                if self.requests_per_second:
+                    sent_at = await user.on_schedule(self.requests_per_second)
+                else:
+                    sent_at = time.monotonic()
                 try:
                     await work()
                 except psycopg.Error as error:
