@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from shoka.audit import Actor
-from shoka.circulation import desk, engine_state
+from shoka.circulation import consistency, desk, engine_state
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
 from shoka.replica import outbox
@@ -188,3 +188,19 @@ def test_a_follower_whose_listening_connection_is_cut_reconnects_and_catches_up(
 
     cut, followed, seen_elsewhere = asyncio.run(two_replicas(url, scenario))
     assert cut == 2 and followed and len(seen_elsewhere) == 1
+
+
+def test_replicas_answer_shoka_check_after_losing_their_maintenance_connection(url):
+    async def scenario(here, elsewhere):
+        await asyncio.sleep(1.5)  # maintenance ticks: each replica has its connection and has announced itself
+        with psycopg.connect(url, autocommit=True) as connection:
+            cut = connection.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE query LIKE '%FROM replica_check c%' AND pid <> pg_backend_pid()").fetchone()[0]
+        report = await asyncio.to_thread(consistency.run_check, url, 20.0)
+        return cut, report, {here.replica_id, elsewhere.replica_id}
+
+    cut, report, replica_ids = asyncio.run(two_replicas(url, scenario))
+    assert cut == 2  # one kept connection each, not one per tick
+    assert set(report["answers"]) == replica_ids and not report["silent"]
+    assert all(differences == [] for _seq, differences in report["answers"].values())

@@ -52,6 +52,7 @@ class EngineReplica:
         self.replica_id = consistency.new_replica_id()
         self._last_check_id = 0
         self._answered_through = 0  # see current_through
+        self._maintenance_connection: psycopg.Connection | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -135,19 +136,30 @@ class EngineReplica:
                 await self._answer_checks()
             except Exception:
                 logger.exception("engine maintenance failed; retrying")
+                self._close_maintenance_connection()  # the next tick starts on a fresh one
+
+    def _maintenance_database(self) -> psycopg.Connection:
+        """The maintenance ticks' own connection (used from one worker thread at a time), kept open: the ticks
+        come four times a second, and a new connection each time cost the database a backend start-up."""
+        if self._maintenance_connection is None or self._maintenance_connection.closed:
+            self._maintenance_connection = psycopg.connect(self.database_url, autocommit=True)
+        return self._maintenance_connection
+
+    def _close_maintenance_connection(self) -> None:
+        if self._maintenance_connection is not None:
+            self._maintenance_connection.close()
+            self._maintenance_connection = None
 
     def _heartbeat(self) -> None:
-        with psycopg.connect(self.database_url, autocommit=True) as connection:
-            consistency.heartbeat(connection, self.replica_id, self.follower.last_seq)
+        consistency.heartbeat(self._maintenance_database(), self.replica_id, self.follower.last_seq)
 
     async def _answer_checks(self) -> None:
         """Answers `shoka check` requests made since this replica started (see circulation/consistency.py)."""
         def pending() -> list[int]:
-            with psycopg.connect(self.database_url, autocommit=True) as connection:
-                return [row[0] for row in connection.execute(
-                    """SELECT c.id FROM replica_check c WHERE c.id > %s AND NOT EXISTS (
-                           SELECT 1 FROM replica_check_result r WHERE r.check_id = c.id AND r.replica_id = %s)
-                       ORDER BY c.id""", [self._last_check_id, self.replica_id])]
+            return [row[0] for row in self._maintenance_database().execute(
+                """SELECT c.id FROM replica_check c WHERE c.id > %s AND NOT EXISTS (
+                       SELECT 1 FROM replica_check_result r WHERE r.check_id = c.id AND r.replica_id = %s)
+                   ORDER BY c.id""", [self._last_check_id, self.replica_id])]
 
         for check_id in await asyncio.to_thread(pending):
             first = await self._compare()
@@ -155,8 +167,8 @@ class EngineReplica:
             differences = consistency.persistent(first[1], second[1]) if first[1] else []
 
             def answer() -> None:
-                with psycopg.connect(self.database_url, autocommit=True) as connection:
-                    consistency.answer_check(connection, check_id, self.replica_id, second[0], differences)
+                consistency.answer_check(self._maintenance_database(), check_id, self.replica_id, second[0],
+                                         differences)
 
             await asyncio.to_thread(answer)
             self._last_check_id = check_id
@@ -170,6 +182,7 @@ class EngineReplica:
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.follower.stop()
+        await asyncio.to_thread(self._close_maintenance_connection)
         await asyncio.to_thread(self.catalogue_replica.close)
         await asyncio.to_thread(self.circulation_replica.close)
 
