@@ -183,6 +183,16 @@ def opening_day_section(results: dict, drawn: dict[str, Path], plot_prefix: str)
     return lines
 
 
+def disk_lines(disk: dict | None) -> list[str]:
+    """The disk's sync latency probed before the steps, which every commit (checkout, checkin) waits for."""
+    if not disk:
+        return []
+    return [f"Disk under SHOKA_HOME, before the steps (`loadtests/disk_probe.py`: an 8 kB write and fdatasync every "
+            f"2 ms for {disk['seconds']:g} s, as a commit flushes its WAL record): p50 {disk['p50_ms']} ms, p99 "
+            f"{disk['p99_ms']} ms, max {disk['max_ms']} ms; {disk['over_50_ms']} of {disk['syncs']:,} syncs took "
+            "over 50 ms. Every commit waits for one, so these set a floor under the desks' tails.", ""]
+
+
 def tier_section(results: dict, path: Path, drawn: dict[str, Path], plot_prefix: str) -> list[str]:
     machine, library, setup = results["machine"], results["library"], results["setup"]
     contention, _quiet = contention_summary(results)
@@ -200,6 +210,7 @@ def tier_section(results: dict, path: Path, drawn: dict[str, Path], plot_prefix:
              f"Machine: {machine['cores']} cores ({machine['cpu_model'] or 'unknown CPU'}), "
              f"{machine['memory_gib']} GiB, "
              f"{machine['os']}, Python {machine['python']}, PostgreSQL {machine['postgresql']}; {contention}.", "",
+             *disk_lines(setup.get("disk_sync")),
              f"Library: {_number(library['bibs'])} records, {_number(library['items'])} copies, "
              f"{_number(library['patrons'])} patrons, {_number(library['open_loans'])} open loans, "
              f"{_number(library['loans_all_time'])} loans all time, {_number(library['active_holds'])} active holds, "

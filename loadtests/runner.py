@@ -21,7 +21,7 @@ import httpx
 import psutil
 import psycopg
 
-from loadtests import fts_baseline, library_data, scenarios, stats
+from loadtests import disk_probe, fts_baseline, library_data, scenarios, stats
 from loadtests.generator import Generator
 from loadtests.plan import LENDING_SCENARIOS, ScenarioPlan, planned_seconds, warmup_seconds
 from loadtests.query_mix import draw_queries
@@ -33,6 +33,8 @@ from loadtests.virtual_user import Endpoint
 PEER_NAME = "loadtest-self"
 QUERY_COUNT = 2000
 QUERY_SEED = 7  # the search benchmark's seed: the same queries
+# Scenarios whose requests commit: the disk's sync latency is probed before them (loadtests/disk_probe.py).
+COMMITTING_SCENARIOS = {"checkout", "checkout_floor", "sip2", "opening_day", *LENDING_SCENARIOS}
 READY_TIMEOUT_SECONDS = {"demo": 300, "S": 600, "L": 3600}  # the first start builds the index (L: 3M records)
 TIMELINE_BUCKET_SECONDS = 10.0
 
@@ -200,6 +202,11 @@ class Run:
             with psycopg.connect(database_url, autocommit=True) as connection:
                 seconds = self.results["setup"]["tidy_up_seconds"] = round(library_data.tidy_up(connection), 1)
             log(f"vacuumed and analysed the circulation tables in {seconds} s (see library_data.tidy_up)")
+            if any(plan.name in COMMITTING_SCENARIOS for plan in options.plans):
+                disk = self.results["setup"]["disk_sync"] = disk_probe.probe(options.home)
+                log(f"the disk under {options.home}: 8 kB write + fdatasync p50 {disk['p50_ms']} ms, p99 "
+                    f"{disk['p99_ms']} ms, max {disk['max_ms']} ms ({disk['over_50_ms']} of {disk['syncs']:,} "
+                    "over 50 ms; see loadtests/disk_probe.py)")
             with psycopg.connect(database_url) as connection:
                 prepared = prepare(connection, options.plans, credentials, staff_token(service.base_url, credentials))
                 lent = [barcode for station in prepared.desks + prepared.floor_desks + prepared.kiosks

@@ -98,6 +98,15 @@ def test_the_report_section_states_verdicts_contention_and_the_generator_ceiling
     assert "loaded by `shoka demo load --tier S` in 98 s" in lines
 
 
+def test_the_disk_s_sync_latency_is_stated_when_it_was_probed(tmp_path):
+    run = fast_run()
+    assert "fdatasync" not in "\n".join(tier_section(run, tmp_path / "S-2026-11-21.json", {}, "plots/"))
+    run["setup"]["disk_sync"] = {"seconds": 10.0, "syncs": 3000, "p50_ms": 0.3, "p99_ms": 6.2, "max_ms": 211.4,
+                                 "over_50_ms": 9}
+    lines = "\n".join(tier_section(run, tmp_path / "S-2026-11-21.json", {}, "plots/"))
+    assert "p50 0.3 ms, p99 6.2 ms, max 211.4 ms; 9 of 3,000 syncs took over 50 ms" in lines
+
+
 def test_a_contended_run_says_so():
     run = fast_run()
     for each in run["steps"]:
