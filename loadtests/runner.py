@@ -226,8 +226,8 @@ class Run:
                 "generator": lambda: tree(os.getpid())[:1] + [process for pid in generator_pids
                                                               for process in tree(pid)]})
             for plan in options.plans:
+                # staff tokens last 30 minutes: renewed before each scenario that uses one
                 if plan.name in ("checkout", "lending", "lending_paced", "opening_day"):
-                    # tokens last 30 minutes: renewed
                     prepared = replace(prepared, staff_token=staff_token(service.base_url, credentials))
                 for level in plan.steps:
                     if plan.name in LENDING_SCENARIOS:
