@@ -43,7 +43,7 @@ def summary(latencies: list[float]) -> dict:
     def at(share: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 2)
 
-    return {"syncs": len(ordered), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": round(ordered[-1], 1),
+    return {"syncs": len(ordered), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": round(ordered[-1], 2),
             "over_50_ms": sum(1 for latency in ordered if latency > SLOW_MS)}
 
 
