@@ -93,8 +93,9 @@ def all_latencies_plot(results: dict, folder: Path) -> Path | None:
     rows = (len(panels) + 1) // columns
     figure, grid = plt.subplots(rows, columns, figsize=(10, 3.2 * rows), squeeze=False)
     for axes, (scenario, kinds, label) in zip(grid.flat, panels):
-        _latency_axes(axes, results, [(scenario, kind, kind) for kind in kinds], None,
-                      "desks" if scenario.startswith(("checkout", "lending")) else "kiosks" if scenario == "sip2" else "users")
+        unit = ("desks" if scenario.startswith(("checkout", "lending"))
+                else "kiosks" if scenario == "sip2" else "users")
+        _latency_axes(axes, results, [(scenario, kind, kind) for kind in kinds], None, unit)
         axes.set_title(label, fontsize=9)
         axes.legend(fontsize=6, ncol=len(kinds))
     for axes in list(grid.flat)[len(panels):]:

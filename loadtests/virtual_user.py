@@ -62,11 +62,14 @@ class VirtualUser:
         pause = min(self.random.uniform(low, high), max(0.0, self.stop_at - time.monotonic()))
         await asyncio.sleep(pause)
 
-    async def on_schedule(self, per_second: float) -> float:
+    async def on_schedule(self, per_second: float) -> float | None:
         """An open loop: waits for this user's next turn on a Poisson schedule of `per_second` (exponential gaps
         from the previous turn, not from the previous answer) and returns the moment the turn was due. A request
         timed from that moment (`timed_http(due_at=…)`) counts the time it waited behind a late answer too, so
-        a slow answer shows in every request it held up instead of hiding them (coordinated omission)."""
+        a slow answer shows in every request it held up instead of hiding them (coordinated omission). At 0 per
+        second the user is not paced (a closed loop): None, at once."""
+        if not per_second:
+            return None
         now = time.monotonic()
         if self._next_due is None:
             self._next_due = now + self.random.expovariate(per_second)

@@ -94,13 +94,11 @@ class CounterDesks:
         headers = {"Authorization": f"Bearer {self.token}"}
         connection = user.http()
 
-        async def due() -> float | None:
-            return await user.on_schedule(self.requests_per_second) if self.requests_per_second else None
-
         async def checkin(card: str, barcode: str) -> None:
+            due_at = await user.on_schedule(self.requests_per_second)
             answer = await user.timed_http(connection, "checkin", "POST", "/api/v1/circulation/checkin",
                                            headers=headers, document={"item": barcode, "branch": station.branch},
-                                           refusals=REFUSAL_STATUSES, due_at=await due())
+                                           refusals=REFUSAL_STATUSES, due_at=due_at)
             if answer is not None and answer.status == 200:
                 stock.returned(card, barcode)
             else:
@@ -118,10 +116,11 @@ class CounterDesks:
                     barcode = stock.take_from_shelf()
                     if barcode is None or not user.running():
                         break
+                    due_at = await user.on_schedule(self.requests_per_second)
                     answer = await user.timed_http(
                         connection, "checkout", "POST", "/api/v1/circulation/checkout", headers=headers,
                         document={"patron": card, "item": barcode, "branch": station.branch},
-                        refusals=REFUSAL_STATUSES, due_at=await due())
+                        refusals=REFUSAL_STATUSES, due_at=due_at)
                     if answer is not None and answer.status == 201:
                         stock.lent(card, barcode)
                     elif answer is not None:
@@ -175,10 +174,8 @@ class FloorDesks:
                 "SELECT coalesce(max(seq), 0) FROM outbox_event")).fetchone())[0]
 
             async def timed(kind: str, work) -> bool:
-                if self.requests_per_second:
-                    sent_at = await user.on_schedule(self.requests_per_second)
-                else:
-                    sent_at = time.monotonic()
+                due_at = await user.on_schedule(self.requests_per_second)
+                sent_at = time.monotonic() if due_at is None else due_at
                 try:
                     await work()
                 except psycopg.Error as error:

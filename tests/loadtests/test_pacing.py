@@ -18,6 +18,10 @@ def test_turns_fall_on_the_schedule_at_the_rate_asked_for():
         user = paced_user([])
         return [await user.on_schedule(5000.0) for _ in range(2000)]
 
+    async def unpaced():
+        return await paced_user([]).on_schedule(0.0)
+
+    assert asyncio.run(unpaced()) is None  # not paced: no turn to wait for
     due = asyncio.run(turns())
     gaps = [later - earlier for earlier, later in zip(due, due[1:])]
     assert all(gap >= 0 for gap in gaps)
