@@ -40,7 +40,7 @@ async def load_signing_key(connection: AsyncConnection) -> bytes:
 class TokenService:
     def __init__(self, signing_key: bytes) -> None:
         self._signing_key = signing_key
-        self._verified: dict[str, tuple[StaffPrincipal, int]] = {}  # token -> (principal, expiry, epoch s)
+        self._verified: dict[str, tuple[StaffPrincipal, int]] = {}  # token -> (principal, its expiry in epoch seconds)
 
     def issue(self, principal: StaffPrincipal, now: dt.datetime) -> str:
         claims = {
