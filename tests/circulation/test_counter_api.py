@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import httpx
+import psycopg
+
+from shoka.circulation import consistency
+from shoka.replica import retention
 
 
 def test_checkout_renew_checkin_round_trip(library):
@@ -127,6 +132,35 @@ def test_roles_and_branch_scopes_are_enforced(library):
     assert at_home.status_code == 201
     loans = library.get(f"/api/v1/patrons/{card}/loans", role="stats")
     assert loans.status_code == 403
+
+
+def test_once_every_replica_has_followed_only_the_loan_row_remembers_a_return(library):
+    """The outbox events and the remembered answer of a loan repeat who borrowed what. Retention removes them once
+    every replica of the running server has followed (here without the grace), so after a return nothing links
+    the patron to the copy, and the replicas still agree with the database."""
+    keepers = {card for (card,) in library.query("SELECT card FROM patron WHERE keeps_reading_record")}
+    card = library.free_patron(exclude=keepers)
+    (barcode, _), = library.free_items(1)
+    loan_id = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode,
+                                                            "request_id": uuid.uuid4().hex}).json()["loan_id"]
+    library.post("/api/v1/circulation/checkin", {"item": barcode, "request_id": uuid.uuid4().hex})
+
+    def traces() -> tuple[int, int]:
+        return library.query("""SELECT (SELECT count(*) FROM outbox_event WHERE topic = 'loan' AND entity_id = %s),
+                                       (SELECT count(*) FROM idempotent_request WHERE response::text LIKE %s)""",
+                             loan_id, f"%{card}%")[0]
+
+    assert traces() == (2, 1)
+    deadline = time.monotonic() + 30
+    with psycopg.connect(library.url, autocommit=True) as connection:
+        while traces() != (0, 0):  # the replicas report how far they have followed every few seconds
+            assert time.monotonic() < deadline, f"still there: {traces()}"
+            retention.prune(connection, grace=dt.timedelta(0), answer_retention=dt.timedelta(0))
+            time.sleep(0.5)
+    assert library.query("SELECT patron_id FROM loan WHERE id = %s", loan_id)[0][0] is None
+    report = consistency.run_check(library.url)
+    assert report["answers"] and not report["silent"]
+    assert all(differences == [] for _seq, differences in report["answers"].values())
 
 
 def test_a_retried_request_gets_the_same_answer(library):

@@ -5,6 +5,7 @@ engine event an outbox event carries without reading the rows again."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import psycopg
 import pytest
 
 from shoka.audit import Actor
+from shoka.catalogue.search_models import SearchRequest, run_search
 from shoka.circulation import consistency, desk, engine_state
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
-from shoka.replica import outbox
+from shoka.replica import outbox, retention
 from shoka.replica.engine_replica import EngineReplica
 
 DESK = Actor(kind="staff", name="desk-test")
@@ -204,3 +206,73 @@ def test_replicas_answer_shoka_check_after_losing_their_maintenance_connection(u
     assert cut == 2  # one kept connection each, not one per tick
     assert set(report["answers"]) == replica_ids and not report["silent"]
     assert all(differences == [] for _seq, differences in report["answers"].values())
+
+
+def prune_everything_followed(url: str) -> int:
+    """Two retention rounds without grace (the first marks, the second prunes); returns pruned_through."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        retention.prune(connection, grace=dt.timedelta(0))
+        return retention.prune(connection, grace=dt.timedelta(0)).pruned_through
+
+
+def test_a_replica_behind_pruned_events_reloads_its_loan_state_and_follows_on(url):
+    async def scenario(stalled, elsewhere):
+        await stalled.follower.stop()  # a process that stopped following (and heartbeating) for a while
+        for replica in (stalled, elsewhere):
+            replica._maintenance.cancel()
+        await lend(url, elsewhere, "P1", "C1")
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("UPDATE engine_replica SET heartbeat_at = now() - interval '1 minute', applied_seq = 0 "
+                               "WHERE replica_id = %s", [stalled.replica_id])
+            connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event) "
+                               "WHERE replica_id = %s", [elsewhere.replica_id])
+        pruned_through = prune_everything_followed(url)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as reader:
+            await stalled.follower.catch_up(reader)  # finds the hole: reloads instead of skipping the loan
+            reloaded = loans_of(stalled, "P1")
+            await lend(url, elsewhere, "P1", "C2")
+            await stalled.follower.catch_up(reader)  # and follows on from the outbox
+        return pruned_through, reloaded, loans_of(stalled, "P1")
+
+    pruned_through, reloaded, followed = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        lent = [row[0] for row in connection.execute("SELECT item_id FROM loan ORDER BY id").fetchall()]
+        left = connection.execute("SELECT count(*) FROM outbox_event WHERE seq <= %s", [pruned_through]).fetchone()[0]
+    assert pruned_through > 0 and left == 0
+    assert reloaded == lent[:1] and followed == sorted(lent)
+
+
+def test_the_search_index_writer_catches_up_past_pruned_circulation_events(url):
+    index_root = Path(tempfile.mkdtemp(prefix="shoka-replica-index-"))  # kept from one process to the next
+
+    async def serve_a_while(lending: bool) -> int:
+        """Starts a replica on the index, lends or not, and returns how many records the index finds as 改題."""
+        replica = EngineReplica(url, index_root)
+        await replica.start()
+        try:
+            if lending:
+                await lend(url, replica, "P1", "C1")
+                await lend(url, replica, "P2", "C2")
+            return run_search(replica.catalogue, SearchRequest(query="改題")).total
+        finally:
+            await replica.stop()
+
+    assert asyncio.run(serve_a_while(lending=True)) == 0
+    pruned_through = prune_everything_followed(url)  # no replica is live: everything is followed
+    with psycopg.connect(url) as connection:  # a record edited while no process served
+        bib_id = connection.execute("UPDATE bib SET title = '改題' WHERE title = '本3' RETURNING id").fetchone()[0]
+        connection.execute("INSERT INTO outbox_event (topic, entity_id) VALUES ('bib', %s)", [bib_id])
+    # The index's last commit is older than every event left: its writer reindexes the edited record all the same.
+    assert pruned_through > 0
+    assert asyncio.run(serve_a_while(lending=False)) == 1
+
+
+def test_replicas_run_retention_rounds_on_their_own(url, monkeypatch):
+    monkeypatch.setattr(retention, "ROUND_INTERVAL_SECONDS", 0.1)
+
+    async def scenario(_here, _elsewhere):
+        await asyncio.sleep(1.0)
+        with psycopg.connect(url) as connection:
+            return connection.execute("SELECT marked_at IS NOT NULL FROM outbox_retention").fetchone()[0]
+
+    assert asyncio.run(two_replicas(url, scenario))  # a round ran: the grace has its first mark

@@ -128,10 +128,8 @@ def refresh_items(connection: psycopg.Connection, catalogue: Catalogue, item_ids
         catalogue.upsert_items(_item_holdings(rows))
 
 
-def bibs_changed_since(connection: psycopg.Connection, outbox_seq: int) -> list[int] | None:
-    """Records changed after `outbox_seq`, or None when the outbox no longer reaches back that far."""
-    oldest = connection.execute("SELECT min(seq) FROM outbox_event").fetchone()[0]
-    if oldest is not None and oldest > outbox_seq + 1:
-        return None
+def bibs_changed_since(connection: psycopg.Connection, outbox_seq: int) -> list[int]:
+    """Records changed after `outbox_seq`. Catalogue events are never pruned (shoka.replica.retention), so the
+    outbox reaches back to any index's last commit."""
     return [row[0] for row in connection.execute(
         "SELECT DISTINCT entity_id FROM outbox_event WHERE topic = 'bib' AND seq > %s", [outbox_seq])]

@@ -121,10 +121,6 @@ class CatalogueReplica:
         committed = catalogue.committed_outbox_seq() or 0
         latest = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
         changed = index_sync.bibs_changed_since(connection, committed)
-        if changed is None:
-            logger.warning("outbox no longer reaches the index's last commit; run `shoka reindex`",
-                           extra={"committed_seq": committed})
-            return
         if changed:
             index_sync.reindex_bibs(connection, catalogue, changed)
         self._committed_seq = committed

@@ -41,14 +41,20 @@ class CirculationReplica:
         self._applied_here: set[int] = set()  # seqs apply_local applied that the follower has not passed yet
 
     def rebuild(self, connection: psycopg.Connection) -> None:
-        catalogue: Catalogue = self._catalogue_source.catalogue
-        engine = Circulation(catalogue)
+        """At start, and again while serving if the follower fell behind pruned events: the engine's loan state is
+        replaced in one step (Circulation.load). The seqs applied here before are forgotten only after it, so that
+        the follower applies again whatever the replaced state had from apply_local and the snapshot lacks."""
+        engine = self.engine
+        if engine is None:
+            catalogue: Catalogue = self._catalogue_source.catalogue
+            engine = Circulation(catalogue)
         engine.set_rules(_encoder.encode(engine_state.read_rules(connection)))
         engine.set_calendar(_encoder.encode(engine_state.read_calendar(connection)))
         as_of = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
         snapshot = engine_state.read_open_state(connection)
         engine.load(_encoder.encode({"as_of_seq": as_of, **snapshot}))
         self.engine = engine
+        self._applied_here.clear()
 
     def _database(self) -> psycopg.Connection:
         if self._connection is None or self._connection.closed:

@@ -20,6 +20,7 @@ from shoka.circulation import consistency
 from shoka._engine import Catalogue, Circulation
 from shoka.catalogue.replica import CatalogueReplica
 from shoka.circulation.replica import CaughtUpSignal, CirculationReplica
+from shoka.replica import retention
 from shoka.replica.outbox import OutboxFollower
 
 LAG_LIMIT_SECONDS = 10.0
@@ -47,6 +48,7 @@ class EngineReplica:
         self.follower = OutboxFollower(database_url, [self.catalogue_replica, self.circulation_replica],
                                        on_caught_up=self.caught_up.advance)
         self._maintenance: asyncio.Task | None = None
+        self._retention: asyncio.Task | None = None
         self._started = False
         self.database_url = database_url
         self.replica_id = consistency.new_replica_id()
@@ -122,6 +124,7 @@ class EngineReplica:
         self._last_check_id = await asyncio.to_thread(last_check)
         self.follower.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="catalogue-maintenance")
+        self._retention = asyncio.create_task(self._retain(), name="retention")
         self._started = True
 
     async def _maintain(self) -> None:
@@ -137,6 +140,21 @@ class EngineReplica:
             except Exception:
                 logger.exception("engine maintenance failed; retrying")
                 self._close_maintenance_connection()  # the next tick starts on a fresh one
+
+    async def _retain(self) -> None:
+        """A retention round (shoka.replica.retention) every ROUND_INTERVAL_SECONDS, on a connection of its own:
+        the first round on a database that never pruned deletes for a while, and the maintenance ticks (the
+        heartbeat among them) must go on meanwhile."""
+        def one_round() -> None:
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                retention.prune(connection)
+
+        while True:
+            await asyncio.sleep(retention.ROUND_INTERVAL_SECONDS)
+            try:
+                await asyncio.to_thread(one_round)
+            except Exception:
+                logger.exception("retention round failed; trying again next round")
 
     def _maintenance_database(self) -> psycopg.Connection:
         """The maintenance ticks' own connection (used from one worker thread at a time), kept open: the ticks
@@ -179,8 +197,9 @@ class EngineReplica:
         return seq, await asyncio.to_thread(consistency.differences_from, self.circulation, state)
 
     async def stop(self) -> None:
-        if self._maintenance is not None:
-            self._maintenance.cancel()
+        for task in (self._maintenance, self._retention):
+            if task is not None:
+                task.cancel()
         await self.follower.stop()
         await asyncio.to_thread(self._close_maintenance_connection)
         await asyncio.to_thread(self.catalogue_replica.close)

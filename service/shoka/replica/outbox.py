@@ -2,7 +2,9 @@
 
 Appends to outbox_event are serialised by the database (see migration 0001), so sequence order is commit
 order and `seq > last applied` never skips an event that commits later. Consumers apply by entity version
-(events carry new state), so an event applied twice is harmless.
+(events carry new state), so an event applied twice is harmless. Circulation events are pruned once every
+replica has them (shoka.replica.retention); a follower that finds it was not among them reloads those topics'
+consumers from a snapshot.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any, Protocol
 
 import msgspec
 import psycopg
+
+from shoka.replica.retention import PRUNED_TOPICS
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +43,21 @@ class OutboxConsumer(Protocol):
 
     topics: frozenset[str]
 
-    def rebuild(self, connection: psycopg.Connection) -> None: ...
+    def rebuild(self, connection: psycopg.Connection) -> None:
+        """From the snapshot of `connection`. Called at start, and again while serving for a consumer of pruned
+        topics whose follower fell behind the pruned events (it then ignores the events its snapshot holds)."""
 
     def apply(self, events: Sequence[OutboxEvent]) -> None: ...
 
 
-async def read_batch(connection: psycopg.AsyncConnection, after_seq: int) -> list[OutboxEvent]:
+async def read_batch(connection: psycopg.AsyncConnection, after_seq: int) -> tuple[int, list[OutboxEvent]]:
+    """The events after `after_seq`, and how far circulation events are pruned, from one snapshot: a pruning
+    round deletes and records in one transaction, so the two always agree."""
     rows = await (await connection.execute(
-        "SELECT seq, topic, entity_id, payload FROM outbox_event WHERE seq > %s ORDER BY seq LIMIT %s",
-        [after_seq, BATCH_LIMIT])).fetchall()
-    return [OutboxEvent(*row) for row in rows]
+        "SELECT r.pruned_through, e.seq, e.topic, e.entity_id, e.payload FROM outbox_retention r LEFT JOIN LATERAL "
+        "(SELECT seq, topic, entity_id, payload FROM outbox_event WHERE seq > %s ORDER BY seq LIMIT %s) e ON true "
+        "ORDER BY e.seq", [after_seq, BATCH_LIMIT])).fetchall()
+    return rows[0][0], [OutboxEvent(*row[1:]) for row in rows if row[1] is not None]
 
 
 class OutboxFollower:
@@ -60,6 +69,7 @@ class OutboxFollower:
         self.consumers = list(consumers)
         self.on_caught_up = on_caught_up
         self.last_seq = 0
+        self._reloaded_through = 0  # see _reload_pruned_topics
         self.events_applied = 0
         self.last_caught_up_monotonic = 0.0
         self._task: asyncio.Task | None = None
@@ -69,20 +79,36 @@ class OutboxFollower:
 
     def rebuild(self) -> None:
         """Rebuild every consumer from one consistent snapshot (blocking: run it in a thread)."""
+        self.last_seq = self._rebuild(self.consumers)
+        self.last_caught_up_monotonic = time.monotonic()
+
+    def _rebuild(self, consumers: Sequence[OutboxConsumer]) -> int:
+        """Rebuilds `consumers` from one consistent snapshot; returns the snapshot's outbox position."""
         with psycopg.connect(self.database_url) as connection:
             connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             connection.read_only = True
-            last_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
-            for consumer in self.consumers:
+            snapshot_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+            for consumer in consumers:
                 consumer.rebuild(connection)
             connection.rollback()
-        self.last_seq = last_seq
-        self.last_caught_up_monotonic = time.monotonic()
+        return snapshot_seq
+
+    async def _reload_pruned_topics(self, pruned_through: int) -> None:
+        """Circulation events this follower had not read yet were pruned: it was not among the live replicas (a
+        process stalled for longer than the retention's grace). The consumers of those topics reload from a
+        snapshot; the others go on from last_seq, since their events are kept, and the reloaded ones ignore the
+        events their snapshot holds. The snapshot is newer than the pruning, so it reaches past it."""
+        logger.warning("outbox events this replica had not read were pruned; reloading its loan state",
+                       extra={"last_seq": self.last_seq, "pruned_through": pruned_through})
+        reloading = [consumer for consumer in self.consumers if consumer.topics & PRUNED_TOPICS]
+        self._reloaded_through = await asyncio.to_thread(self._rebuild, reloading)
 
     async def catch_up(self, connection: psycopg.AsyncConnection) -> int:
         applied = 0
         while True:
-            events = await read_batch(connection, self.last_seq)
+            pruned_through, events = await read_batch(connection, self.last_seq)
+            if pruned_through > max(self.last_seq, self._reloaded_through):
+                await self._reload_pruned_topics(pruned_through)
             if events:
                 for consumer in self.consumers:
                     wanted = [event for event in events if event.topic in consumer.topics]
