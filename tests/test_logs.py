@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
 import sys
 from decimal import Decimal
 
@@ -43,3 +44,27 @@ def test_a_traceback_is_kept():
         record = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     entry = json.loads(formatter.format(record))
     assert "ValueError: broken record" in entry["traceback"]
+
+
+def test_the_service_does_not_gather_what_a_line_never_shows(tmp_path):
+    """Configured for the service, a record costs no walk up the stack for its caller, nor thread and process
+    lookups (a line shows none of them); the line in the log file still holds the message and its fields. In a
+    process of its own, since the configuration is the process's."""
+    program = f"""
+import json, logging
+from pathlib import Path
+from shoka.logs import configure_logging
+configure_logging(Path({str(tmp_path)!r}))
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record)
+logging.getLogger().addHandler(Keep())
+logging.getLogger("shoka.http").info("request", extra={{"route": "/api/v1/circulation/checkout", "status": 201}})
+record = records[0]
+print(json.dumps([record.pathname, record.lineno, record.thread, record.process]))
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == ["(unknown file)", 0, None, None]
+    line = json.loads((tmp_path / "shoka.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert line["message"] == "request" and line["route"] == "/api/v1/circulation/checkout" and line["status"] == 201
