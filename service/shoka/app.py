@@ -29,6 +29,7 @@ from shoka.db.pools import DatabasePools
 from shoka.db.server import resolve_database_url
 from shoka.errors import EXCEPTION_HANDLERS
 from shoka.health import health
+from shoka.event_loop import running_loop_name
 from shoka.logs import RequestLogMiddleware, configure_logging
 from shoka.federation import FEDERATION_ROUTES
 from shoka.opac import OPAC_ROUTES
@@ -89,7 +90,8 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             app.state.engine = replica
             app.state.schema_version = schema_version
             app.state.settings = settings
-            logger.info("service ready", extra={"schema_version": schema_version, "engine": replica.engine_version})
+            logger.info("service ready", extra={"schema_version": schema_version, "engine": replica.engine_version,
+                                                "event_loop": running_loop_name()})
             # What start-up built lives as long as the worker: out of the collector's sight, a full collection
             # (after a bulk change brings thousands of events) takes milliseconds instead of 150-200 ms.
             gc.freeze()

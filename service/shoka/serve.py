@@ -18,6 +18,7 @@ from shoka.config import Settings
 from shoka.db.migrate import current_version
 from shoka.db.server import resolve_database_url
 from shoka.errors import ShokaError
+from shoka.event_loop import GRANIAN_LOOP
 from shoka.logs import configure_logging
 from shoka.sip2.supervisor import start_sip2_supervisor, stop_process
 
@@ -44,6 +45,7 @@ def serve(settings: Settings) -> None:
             address=settings.http.host,
             port=settings.http.port,
             interface=Interfaces.ASGI,
+            loop=GRANIAN_LOOP,
             workers=settings.http_workers,
             respawn_failed_workers=True,
             log_access=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -63,6 +64,19 @@ def login_answer(address, password: str, tls: ssl.SSLContext | None = None) -> b
                 break
             answer += chunk
         return answer
+
+
+def test_every_server_process_runs_on_uvloop(sip2_library):
+    """The two HTTP workers and the SIP2 server run on the loop shoka.event_loop names, whatever else is installed
+    (the load tests measure that loop); each says which in the line it logs once started."""
+    def started() -> list[tuple[str, str | None]]:
+        lines = [json.loads(line) for line in sip2_library.server.log_path.read_text().splitlines()
+                 if line.startswith("{")]
+        return [(line["message"], line.get("event_loop")) for line in lines
+                if line["message"] in ("service ready", "sip2 listening")]
+
+    wait_for(lambda: len(started()) >= 3)
+    assert sorted(started()) == [("service ready", "uvloop")] * 2 + [("sip2 listening", "uvloop")]
 
 
 def test_a_crashed_sip2_server_is_restarted(sip2_library):

@@ -16,6 +16,7 @@ import ssl
 import sys
 from pathlib import Path
 
+from shoka import event_loop
 from shoka.config import ConfigurationError, ListenAddress, Settings, load_settings
 from shoka.db.pools import DatabasePools
 from shoka.db.server import resolve_database_url
@@ -64,7 +65,8 @@ class Sip2Server:
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve_connection, self.address.host, self.address.port,
                                                   ssl=self.tls, limit=LONGEST_LINE)
-        logger.info("sip2 listening", extra={"sip2": str(self.address), "tls": self.tls is not None})
+        logger.info("sip2 listening", extra={"sip2": str(self.address), "tls": self.tls is not None,
+                                             "event_loop": event_loop.running_loop_name()})
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -162,4 +164,4 @@ def main() -> None:
     except ConfigurationError as error:
         print(f"shoka sip2: {error}", file=sys.stderr)
         sys.exit(2)
-    asyncio.run(serve_sip2(settings, database_url))
+    event_loop.run(serve_sip2(settings, database_url))
