@@ -160,6 +160,47 @@ fn holds_that_outnumber_the_other_free_copies_reserve_the_copy() {
 }
 
 #[test]
+fn the_first_in_line_may_take_the_copy_from_the_shelf_and_those_behind_wait_for_them() {
+    let library = Library::new();
+    // Title 200 has one copy, on the shelf; patron 1 asked first, patron 2 after.
+    let first = library.place_hold(1, 200, "central", FRIDAY, "2026-11-20T09:00:00");
+    library.place_hold(2, 200, "central", FRIDAY, "2026-11-20T10:00:00");
+    let decision = library.try_checkout(1, 2000, "central", FRIDAY).unwrap();
+    assert_eq!(decision.fulfils_hold, Some(first));
+    assert!(decision.warnings.is_empty(), "{:?}", decision.warnings);
+    // The second in line would take it from the first, and a patron with no hold from both.
+    assert_eq!(
+        library.try_checkout(2, 2000, "central", FRIDAY).unwrap_err(),
+        Refusal::ReservedForOthers { item_id: ItemId(2000), waiting: 1 }
+    );
+    assert_eq!(
+        library.try_checkout(3, 2000, "central", FRIDAY).unwrap_err(),
+        Refusal::ReservedForOthers { item_id: ItemId(2000), waiting: 2 }
+    );
+}
+
+#[test]
+fn a_copy_an_item_level_hold_waits_for_is_not_free_for_the_title_s_holds() {
+    let library = Library::new();
+    // Title 100's copies 1000 and 1001 are both on the shelf: patron 2 asked for 1001 itself, then
+    // patron 3 for the title. 1001 is patron 2's, so 1000 is the only copy left for patron 3.
+    let request = HoldRequest {
+        item_id: Some(ItemId(1001)),
+        ..library.hold_request(2, 100, "gyotoku", FRIDAY, "2026-11-20T09:00:00")
+    };
+    let decision = library.circulation.decide_hold(&request).unwrap();
+    library.commit_hold(&decision, "2026-11-20T09:00:00");
+    library.place_hold(3, 100, "central", FRIDAY, "2026-11-20T10:00:00");
+    assert_eq!(
+        library.try_checkout(1, 1000, "central", FRIDAY).unwrap_err(),
+        Refusal::ReservedForOthers { item_id: ItemId(1000), waiting: 1 }
+    );
+    // With a third copy on the shelf, one copy may go.
+    library.add_items([copy(1002, 100, "central", "book")]);
+    assert!(library.try_checkout(1, 1000, "central", FRIDAY).is_ok());
+}
+
+#[test]
 fn no_rule_names_the_triple() {
     let library = Library::new();
     library.circulation.set_rules(vec![rule(Some("central"), None, None)]).unwrap();
@@ -254,6 +295,17 @@ fn renewal_refusals_in_order() {
     assert_eq!(library.try_renew(1000, None, "central", "2026-11-26").unwrap_err().code(), "patron_suspended");
     library.upsert_patrons([patron(1, "adult", "central", PatronStatus::Active, "2026-11-25")]);
     assert_eq!(library.try_renew(1000, None, "central", "2026-11-26").unwrap_err().code(), "card_expired");
+}
+
+#[test]
+fn a_patron_with_an_overdue_loan_cannot_renew_the_others() {
+    let library = Library::new();
+    library.checkout(1, 1000, "central", FRIDAY); // due 12/4
+    library.checkout(1, 2000, "central", "2026-11-25"); // due 12/9
+    assert!(library.try_renew(2000, Some(1), "central", "2026-12-04").is_ok());
+    let refusal = library.try_renew(2000, Some(1), "central", "2026-12-05").unwrap_err();
+    assert_eq!(refusal, Refusal::OverdueBlock { count: 1 });
+    assert!(refusal.message_ja().contains("延長"), "{}", refusal.message_ja());
 }
 
 #[test]

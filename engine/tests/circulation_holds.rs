@@ -59,6 +59,22 @@ fn a_return_traps_the_first_hold_here_or_sends_it_to_the_pickup_branch() {
 }
 
 #[test]
+fn a_returned_copy_fills_the_hold_before_a_copy_on_the_same_shelf_does() {
+    let library = Library::new();
+    library.add_items([copy(1002, 100, "central", "book")]);
+    library.checkout(1, 1002, "central", FRIDAY);
+    // Copy 1000 stands on Central's shelf (on its pick list for the hold) when 1002 comes back there.
+    let hold_id = library.place_hold(2, 100, "central", FRIDAY, "2026-11-20T10:00:00");
+    let checkin = library.checkin(1002, "central", "2026-11-24");
+    assert!(
+        matches!(checkin.outcome, CheckinOutcome::HoldReady { hold_id: trapped, .. } if trapped == hold_id),
+        "{:?}",
+        checkin.outcome
+    );
+    assert_eq!(library.circulation_state(1000), CirculationState::OnShelf);
+}
+
+#[test]
 fn deferred_holds_and_blocked_patrons_are_passed_over() {
     let library = Library::new();
     library.checkout(1, 2000, "central", FRIDAY);

@@ -38,8 +38,14 @@ fn a_patron_summary_shows_blocks_loans_and_holds() {
         (ItemId(2000), true, 5, false)
     );
     assert_eq!(overdue.renewal_refusal.as_ref().unwrap().refusal.code(), "overdue");
+    // Patron 1's other loan cannot be renewed while one is overdue; patron 2's, because the title is held.
     let blocked = &summary.loans[1];
-    assert_eq!(blocked.renewal_refusal.as_ref().unwrap().refusal.code(), "renewal_blocked_by_hold");
+    assert_eq!(blocked.renewal_refusal.as_ref().unwrap().refusal.code(), "overdue_block");
+    let held_title = library
+        .circulation
+        .patron_summary(&PatronSummaryRequest { patron: PatronRef::Id(PatronId(2)), today: date(FRIDAY), branch: None })
+        .unwrap();
+    assert_eq!(held_title.loans[0].renewal_refusal.as_ref().unwrap().refusal.code(), "renewal_blocked_by_hold");
     assert_eq!(summary.holds.len(), 1);
     assert_eq!(summary.holds[0].queue_position, Some(1));
     let second_in_line = library

@@ -132,7 +132,7 @@ def test_logging_in_from_the_record_returns_to_it_and_places_a_hold(library):
     ("leo", "kore_kara", "bookmobile", 422, "受け取れません"),
     ("leo", "aozora_ginga", "central", 422, "貸出できる所蔵がない"),
     # alice also has an overdue loan: the engine's rule blocks holds until it is back (checked first)
-    ("alice", "no_wo_tsukuru", "central", 422, "返却されるまで貸出・予約はできません"),
+    ("alice", "no_wo_tsukuru", "central", 422, "返却されるまで貸出・予約・延長はできません"),
 ])
 def test_hold_refusals_are_shown_next_to_the_form(library, patron, bib, pickup, status, fragment):
     browser = Browser(library)

@@ -130,7 +130,9 @@ impl Desk<'_> {
     /// `excluded` — as matched by [`match_holds_to_copies`](Self::match_holds_to_copies): when other
     /// copies of the title stand free on shelves too, the holds at the head of the queue are matched so
     /// that each gets a copy at its own pickup branch where possible, which may give this copy to the
-    /// second hold and the shelf copy to the first. A copy no hold takes goes home.
+    /// second hold and the shelf copy to the first. Between copies at one branch this copy, in the
+    /// clerk's hand, comes first: nobody fetches a copy from the shelf while this one goes back to it.
+    /// A copy no hold takes goes home.
     pub(crate) fn route_copy(
         &self,
         item: &ItemHolding,
@@ -144,8 +146,8 @@ impl Desk<'_> {
             if !holds.is_empty() {
                 let mut copies = self.free_copies_of(item.bib_id);
                 copies.retain(|copy| copy.item.item_id != item.item_id);
-                copies.push(super::targeting::FreeCopy { item, branch: at_branch });
-                let this_copy = copies.len() - 1;
+                let this_copy = 0;
+                copies.insert(this_copy, super::targeting::FreeCopy { item, branch: at_branch });
                 let matched = self.match_holds_to_copies(&holds, &copies);
                 if let Some((hold, _)) = matched.iter().find(|(_, copy)| *copy == this_copy) {
                     return if hold.pickup_branch == at_branch {

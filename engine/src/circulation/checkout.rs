@@ -1,5 +1,7 @@
 //! Checkout (貸出) and renewal (延長): whether a copy may be lent or kept longer, and until when.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::date::Date;
@@ -160,23 +162,34 @@ impl Desk<'_> {
         })
     }
 
-    /// How many of other patrons' waiting holds this copy is needed for: an item-level hold on it needs
-    /// it outright; title-level holds (those that may be filled today) need it when they outnumber the
-    /// title's other copies free on the shelf. 0 when the copy may go.
+    /// How many of other patrons' waiting holds (those that may be filled today) this copy is needed for,
+    /// counting only the holds ahead of the patron's own waiting hold that the copy fills: whoever is
+    /// behind that hold waits for the patron anyway, so the first in line may take the copy from the shelf.
+    /// An item-level hold on this copy needs it outright; title-level holds need it when they outnumber
+    /// the title's other copies free on the shelf, less those that item-level holds ahead wait for (as
+    /// hold targeting would match them). 0 when the copy may go.
     fn holds_needing_copy(&self, item_id: ItemId, bib_id: BibId, patron_id: PatronId, today: Date) -> u32 {
         let mut item_level = 0u32;
         let mut title_level = 0u32;
+        let mut claimed_copies = HashSet::new();
         for hold in self.ledger.queue_of_bib(bib_id) {
-            if hold.patron_id == patron_id
-                || hold.status != HoldStatus::Waiting
-                || hold.not_before.is_some_and(|day| day > today)
-                || !self.hold_patron_can_be_served(hold)
-            {
+            if hold.status != HoldStatus::Waiting {
+                continue;
+            }
+            if hold.patron_id == patron_id {
+                if hold.item_id.is_none_or(|wanted| wanted == item_id) {
+                    break;
+                }
+                continue;
+            }
+            if hold.not_before.is_some_and(|day| day > today) || !self.hold_patron_can_be_served(hold) {
                 continue;
             }
             match hold.item_id {
                 Some(wanted) if wanted == item_id => item_level += 1,
-                Some(_) => {}
+                Some(wanted) => {
+                    claimed_copies.insert(wanted);
+                }
                 None => title_level += 1,
             }
         }
@@ -186,7 +199,9 @@ impl Desk<'_> {
         let other_free_copies = self
             .holdings
             .items_of(bib_id)
-            .filter(|copy| copy.item_id != item_id && self.is_free_on_shelf(copy))
+            .filter(|copy| {
+                copy.item_id != item_id && self.is_free_on_shelf(copy) && !claimed_copies.contains(&copy.item_id)
+            })
             .count() as u32;
         if title_level > other_free_copies {
             title_level
@@ -245,7 +260,9 @@ pub struct RenewalDecision {
 
 impl Desk<'_> {
     /// Checks, in this order: the loan (not on loan, not this patron's), the borrower (unknown, status,
-    /// expiry), an overdue loan, the rule (none, 0 loan days, renewal limit) and waiting holds.
+    /// expiry), overdue loans (this one, then any other: a patron with an overdue loan is blocked from
+    /// renewing as from borrowing, REQUIREMENTS §2), the rule (none, 0 loan days, renewal limit) and
+    /// waiting holds.
     pub fn decide_renewal(&self, request: &RenewalRequest) -> Result<RenewalDecision, Refusal> {
         let today = request.today;
         let item = self.find_item(&request.item)?;
@@ -261,6 +278,9 @@ impl Desk<'_> {
         }
         if loan.due_on < today {
             return Err(Refusal::Overdue { item_id: item.item_id, due_on: loan.due_on });
+        }
+        if let Some(block) = self.overdue_block(patron, today) {
+            return Err(block);
         }
         let rule = self.rules.resolve_or_refuse(&request.branch, &patron.category, Some(&item.material_type))?;
         if rule.loan_days == 0 {

@@ -182,7 +182,7 @@ impl Refusal {
                 format!("利用カードの有効期限が切れています（{expires_on}）。カウンターで更新してください。")
             }
             Refusal::OverdueBlock { count } => {
-                format!("返却期限を過ぎた資料が{count}点あります。返却されるまで貸出・予約はできません。")
+                format!("返却期限を過ぎた資料が{count}点あります。返却されるまで貸出・予約・延長はできません。")
             }
             Refusal::UnknownItem { item_id, barcode } => {
                 format!("資料が見つかりません（{}）。", item_reference(item_id, barcode))
@@ -255,7 +255,7 @@ impl Refusal {
                 format!("The card expired on {expires_on}; it can be renewed at the counter.")
             }
             Refusal::OverdueBlock { count } => {
-                format!("{count} item(s) are overdue; no loans or holds until they are returned.")
+                format!("{count} item(s) are overdue; no loans, renewals or holds until they are returned.")
             }
             Refusal::UnknownItem { item_id, barcode } => {
                 format!("No item found ({}).", item_reference(item_id, barcode))

@@ -10,7 +10,8 @@
 //!    one that a copy could fill.
 //! 2. Which copy each served title-level hold gets: first, in queue order, a copy standing at its own
 //!    pickup branch (no transit needed); then a copy at the patron's home branch; then the first
-//!    branch in display order (the calendar's order), the lowest item id breaking ties.
+//!    branch in display order (the calendar's order). Between copies at one branch the lowest item id
+//!    wins, except that a copy being checked in comes before the copies on that branch's shelf.
 //!
 //! The pick list of a branch is the matches whose copy stands at that branch. Its cost is one walk over
 //! the titles that have open holds, each with its queue and its copies — never over the collection.
@@ -84,7 +85,9 @@ impl<'a> Desk<'a> {
     }
 
     /// Matches holds (FIFO order, all of one title) with free copies; returns each served hold with
-    /// the index of its copy in `copies`, in queue order. See the module documentation for the rules.
+    /// the index of its copy in `copies`, in queue order. See the module documentation for the rules;
+    /// between copies at one branch the earlier in `copies` is taken (free_copies_of orders them by
+    /// item id; a checkin puts the returned copy first).
     pub(crate) fn match_holds_to_copies<'h>(
         &self,
         holds: &[&'h Hold],
@@ -129,7 +132,7 @@ impl<'a> Desk<'a> {
             let home_branch = self.ledger.patron(hold.patron_id).map(|patron| patron.home_branch.as_str());
             let best = (0..copies.len()).filter(|&index| !taken[index]).min_by_key(|&index| {
                 let copy = &copies[index];
-                (Some(copy.branch) != home_branch, self.calendar.branch_rank(copy.branch), copy.item.item_id)
+                (Some(copy.branch) != home_branch, self.calendar.branch_rank(copy.branch), index)
             });
             if let Some(index) = best {
                 taken[index] = true;
