@@ -117,6 +117,26 @@ def test_holds_can_be_cancelled_and_moved_and_show_in_pick_lists(library):
     assert library.query("SELECT status FROM hold WHERE id = %s", hold_id)[0][0] == "cancelled"
 
 
+def test_an_item_level_hold_placed_at_the_desk_waits_for_that_copy(library):
+    """A hold on one copy (a volume of a set, say) by its barcode: placed in a transaction of its own (the
+    copy's lookup before it must not turn it into a savepoint), it holds that copy, and the copy is not lent
+    to anyone else from the shelf."""
+    holder = library.free_patron()
+    walk_up = library.free_patron(exclude={holder})
+    (barcode, bib_id), = library.free_items(1, branch="central")
+    placed = library.post("/api/v1/holds", {"patron": holder, "bib_id": bib_id, "item": barcode,
+                                            "pickup_branch": "central"})
+    assert placed.status_code == 201, placed.text
+    held = library.query("SELECT i.barcode FROM hold h JOIN item i ON i.id = h.item_id WHERE h.id = %s",
+                         placed.json()["hold_id"])
+    assert held == [(barcode,)]
+    refused = library.post("/api/v1/circulation/checkout", {"patron": walk_up, "item": barcode})
+    assert refused.status_code == 409 and refused.json()["code"] == "reserved_for_others"
+    unknown = library.post("/api/v1/holds", {"patron": holder, "bib_id": bib_id, "item": "NO-SUCH-COPY",
+                                             "pickup_branch": "central"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_item"
+
+
 def test_roles_and_branch_scopes_are_enforced(library):
     card = library.free_patron()
     (barcode, _), = library.free_items(1, branch="gyotoku")
@@ -185,6 +205,21 @@ def test_a_request_id_reused_for_another_copy_is_refused_not_answered(library):
     assert reused.status_code == 409 and reused.json()["code"] == "request_id_reused"
     assert library.query("SELECT count(*) FROM loan l JOIN item i ON i.id = l.item_id WHERE i.barcode = %s "
                          "AND l.returned_at IS NULL", other_barcode)[0][0] == 0
+
+
+def test_a_request_id_reused_for_another_patron_is_refused_not_answered(library):
+    """The same copy and request id from a desk that names another patron: the stored answer is the first
+    patron's loan, and handing it over would show their card and tell the desk it lent the copy."""
+    first_card = library.free_patron()
+    other_card = library.free_patron(exclude={first_card})
+    (barcode, _), = library.free_items(1)
+    request_id = uuid.uuid4().hex
+    assert library.post("/api/v1/circulation/checkout",
+                        {"patron": first_card, "item": barcode, "request_id": request_id}).status_code == 201
+    reused = library.post("/api/v1/circulation/checkout",
+                          {"patron": other_card, "item": barcode, "request_id": request_id})
+    assert reused.status_code == 409 and reused.json()["code"] == "request_id_reused"
+    assert first_card not in reused.text
 
 
 def test_circulation_is_in_the_operation_log(library):

@@ -187,12 +187,14 @@ async def branch_id(cursor: AsyncCursor, code: str) -> int:
     return _branch_ids[code]
 
 
-def _earlier(row: tuple | None, request_id: str, operation: str, barcode: str) -> dict | None:
-    """The stored answer of a request already carried out under this id; an id reused for another operation
-    or another copy is refused rather than answered with an unrelated result."""
+def _earlier(row: tuple | None, request_id: str, operation: str, barcode: str,
+             card: str | None = None) -> dict | None:
+    """The stored answer of a request already carried out under this id; an id reused for another operation,
+    another copy or (for a checkout) another patron is refused rather than answered with an unrelated result,
+    which would also show one patron's card and loan at another patron's desk."""
     if row is None:
         return None
-    if row[0] != operation or row[1].get("item") != barcode:
+    if row[0] != operation or row[1].get("item") != barcode or (card is not None and row[1].get("patron") != card):
         raise Conflict(f"request_id {request_id} was already used for {row[0]} of another request",
                        code="request_id_reused")
     return row[1]
@@ -224,7 +226,7 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
         ("counter_checkout_ids", [branch])]
     rows = await run_batch(connection, steps, begin=True)
     item = _locked_item(_first(rows[0]), barcode)
-    earlier = _earlier(_first(rows[1]), request_id, "checkout", barcode) if request_id is not None else None
+    earlier = _earlier(_first(rows[1]), request_id, "checkout", barcode, card) if request_id is not None else None
     patron, position = _first(rows[-3]), rows[-2]
     branch_point, loan_id = rows[-1][0]
     if earlier is None and patron is None:
