@@ -117,7 +117,9 @@ async def place_hold(request: Request, data: HoldRequest, staff: StaffPrincipal)
     item_id = None
     async with request.app.state.pools.staff.connection() as connection:
         if data.item is not None:
-            row = await (await connection.execute("SELECT id FROM item WHERE barcode = %s", [data.item])).fetchone()
+            async with connection.transaction():  # ended here: place_hold's transaction must be its own
+                row = await (await connection.execute("SELECT id FROM item WHERE barcode = %s",
+                                                      [data.item])).fetchone()
             if row is None:
                 raise NotFound(f"資料番号 {data.item} の資料は登録されていません。", code="unknown_item")
             item_id = row[0]

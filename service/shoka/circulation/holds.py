@@ -8,11 +8,14 @@ the next patron in line (or back to its shelf) in its own small transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 
 import msgspec
-from psycopg import AsyncConnection, errors
+from psycopg import AsyncConnection, AsyncCursor, errors
+from psycopg.pq import TransactionStatus
 
 from shoka.audit import SYSTEM_ACTOR, Actor, record_operation
 from shoka.circulation.decisions import CirculationRefused, decide
@@ -28,6 +31,17 @@ class HoldPlaced(msgspec.Struct, frozen=True):
     pickup_branch: str
     queue_position: int
     pick_from: dict | None  # the on-shelf copy to pull for the pick list, if any
+
+
+@contextlib.asynccontextmanager
+async def _own_transaction(connection: AsyncConnection) -> AsyncIterator[AsyncCursor]:
+    """The transaction of one hold change, on a connection with none open: inside an open transaction
+    psycopg's transaction() is only a savepoint, and the events would be applied here (apply_here) before
+    the real COMMIT, which could still fail and leave this replica with a change the database never had."""
+    if connection.info.transaction_status != TransactionStatus.IDLE:
+        raise RuntimeError("a hold change must run in a transaction of its own, not inside an open one")
+    async with connection.transaction(), connection.cursor() as cursor:
+        yield cursor
 
 
 async def _lock_bib(cursor, bib_id: int) -> str:
@@ -53,7 +67,7 @@ async def place_hold(connection: AsyncConnection, replica, *, bib_id: int, picku
                      now: dt.datetime, actor: Actor, via: str, card: str | None = None, patron_id: int | None = None,
                      item_id: int | None = None) -> HoldPlaced:
     changes = Changes()
-    async with connection.transaction(), connection.cursor() as cursor:
+    async with _own_transaction(connection) as cursor:
         await _lock_bib(cursor, bib_id)
         patron_id = await _patron_by(cursor, card=card, patron_id=patron_id)
         await replica.catch_up_with(cursor)
@@ -104,7 +118,7 @@ async def cancel_hold(connection: AsyncConnection, replica, *, hold_id: int, tod
     """Cancels a hold; `patron_id` restricts it to that patron's own hold (OPAC). A copy set aside for it
     goes to the next in line or back to the shelf."""
     changes = Changes()
-    async with connection.transaction(), connection.cursor() as cursor:
+    async with _own_transaction(connection) as cursor:
         await _lock_hold(cursor, hold_id, patron_id)
         where = await _pickup_point(cursor, hold_id)
         await replica.catch_up_with(cursor)
@@ -149,7 +163,7 @@ async def _pass_on(cursor, item_id: int, where: tuple[int, str], next_outcome: d
 async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, pickup_branch: str, actor: Actor,
                         patron_id: int | None = None) -> dict:
     changes = Changes()
-    async with connection.transaction(), connection.cursor() as cursor:
+    async with _own_transaction(connection) as cursor:
         await _lock_hold(cursor, hold_id, patron_id)
         await replica.catch_up_with(cursor)
         request: dict = {"hold_id": hold_id, "pickup_branch": pickup_branch}
@@ -175,7 +189,7 @@ async def expire_ready_holds(pool, replica, *, today: dt.date, now: dt.datetime)
         changes = Changes()
         async with pool.connection() as connection:
             try:
-                async with connection.transaction(), connection.cursor() as cursor:
+                async with _own_transaction(connection) as cursor:
                     # One process does the work; the others skip what is being done.
                     await cursor.execute("SELECT pg_try_advisory_xact_lock(7310003, %s)", [expiry["hold_id"]])
                     if not (await cursor.fetchone())[0]:
