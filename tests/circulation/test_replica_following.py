@@ -242,6 +242,41 @@ def test_a_replica_behind_pruned_events_reloads_its_loan_state_and_follows_on(ur
     assert reloaded == lent[:1] and followed == sorted(lent)
 
 
+def test_a_replica_started_after_every_event_was_pruned_stands_at_the_pruned_horizon(url, monkeypatch):
+    """After a quiet hour a retention round may prune every event, leaving the outbox empty. A replica that
+    starts then stands where pruning stopped, so its follower finds no hole: it does not reload its loan state
+    (before, it reloaded at every round until the next event came)."""
+    async def scenario(first, _second):
+        await lend(url, first, "P1", "C1")
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event)")
+        pruned_through = prune_everything_followed(url)
+        started = EngineReplica(url, Path(tempfile.mkdtemp(prefix="shoka-replica-index-")))
+        reloads: list[int] = []
+        reload = started.follower._reload_pruned_topics
+
+        async def counted_reload(pruned: int) -> None:
+            reloads.append(pruned)
+            await reload(pruned)
+
+        monkeypatch.setattr(started.follower, "_reload_pruned_topics", counted_reload)
+        await started.start()
+        try:
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as reader:
+                for _ in range(3):
+                    await started.follower.catch_up(reader)
+            return pruned_through, reloads, started.follower.last_seq, loans_of(started, "P1")
+        finally:
+            await started.stop()
+
+    pruned_through, reloads, position, loans = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT count(*) FROM outbox_event").fetchone()[0] == 0
+        lent = [row[0] for row in connection.execute("SELECT item_id FROM loan").fetchall()]
+    assert pruned_through > 0 and position == pruned_through
+    assert reloads == [] and loans == lent
+
+
 def test_the_search_index_writer_catches_up_past_pruned_circulation_events(url):
     index_root = Path(tempfile.mkdtemp(prefix="shoka-replica-index-"))  # kept from one process to the next
 

@@ -22,6 +22,7 @@ from shoka._engine import Catalogue, IndexUnavailableError
 from shoka.catalogue import index_sync
 from shoka.catalogue.index_folder import IndexFolder
 from shoka.replica.outbox import OutboxEvent
+from shoka.replica.snapshot_position import SNAPSHOT_POSITION_SQL
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ ITEM_TOPICS = frozenset({"item"})
 
 def build_new_generation(connection: psycopg.Connection, folder: IndexFolder, progress=None) -> Path:
     """Builds a complete generation from the connection's snapshot (REPEATABLE READ) and publishes it."""
-    outbox_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+    outbox_seq = connection.execute(SNAPSHOT_POSITION_SQL).fetchone()[0]
     generation = folder.new_generation()
     catalogue = Catalogue.create(generation)
     if not catalogue.acquire_writer():
@@ -119,7 +120,7 @@ class CatalogueReplica:
         # Whatever the previous writer had not indexed yet: catch up from this generation's last commit.
         connection = self._database()
         committed = catalogue.committed_outbox_seq() or 0
-        latest = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+        latest = connection.execute(SNAPSHOT_POSITION_SQL).fetchone()[0]
         changed = index_sync.bibs_changed_since(connection, committed)
         if changed:
             index_sync.reindex_bibs(connection, catalogue, changed)

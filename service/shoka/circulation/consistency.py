@@ -18,6 +18,7 @@ import msgspec
 import psycopg
 
 from shoka.circulation import engine_state
+from shoka.replica.snapshot_position import SNAPSHOT_POSITION_SQL
 
 LIVE_SECONDS = 15
 _encoder = msgspec.json.Encoder()
@@ -44,7 +45,7 @@ def read_snapshot(database_url: str) -> tuple[int, dict]:
     with psycopg.connect(database_url) as connection:
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True
-        snapshot_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+        snapshot_seq = connection.execute(SNAPSHOT_POSITION_SQL).fetchone()[0]
         state = engine_state.read_open_state(connection)
         connection.rollback()
     return snapshot_seq, state

@@ -21,6 +21,7 @@ import psycopg
 from shoka._engine import Catalogue, Circulation
 from shoka.circulation import engine_state
 from shoka.replica.outbox import OutboxEvent
+from shoka.replica.snapshot_position import SNAPSHOT_POSITION_SQL
 
 _encoder = msgspec.json.Encoder()
 
@@ -50,7 +51,7 @@ class CirculationReplica:
             engine = Circulation(catalogue)
         engine.set_rules(_encoder.encode(engine_state.read_rules(connection)))
         engine.set_calendar(_encoder.encode(engine_state.read_calendar(connection)))
-        as_of = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+        as_of = connection.execute(SNAPSHOT_POSITION_SQL).fetchone()[0]
         snapshot = engine_state.read_open_state(connection)
         engine.load(_encoder.encode({"as_of_seq": as_of, **snapshot}))
         self.engine = engine

@@ -19,6 +19,7 @@ import msgspec
 import psycopg
 
 from shoka.replica.retention import PRUNED_TOPICS
+from shoka.replica.snapshot_position import SNAPSHOT_POSITION_SQL
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class OutboxFollower:
         with psycopg.connect(self.database_url) as connection:
             connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             connection.read_only = True
-            snapshot_seq = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_event").fetchone()[0]
+            snapshot_seq = connection.execute(SNAPSHOT_POSITION_SQL).fetchone()[0]
             for consumer in consumers:
                 consumer.rebuild(connection)
             connection.rollback()
