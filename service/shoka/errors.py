@@ -87,6 +87,15 @@ class TooManyRequests(ShokaError):
     code = "too_many_requests"
 
 
+class Unavailable(ShokaError):
+    """Nothing is wrong with the request, but it cannot be carried out this moment: the client retries after
+    Retry-After seconds."""
+
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "unavailable"
+    retry_after_seconds = 1
+
+
 def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/schema", "/healthz", "/sru")):
@@ -105,7 +114,8 @@ def _respond(request: Request, status: int, body: ErrorBody, headers: dict[str, 
 def handle_shoka_error(request: Request, error: ShokaError) -> Response:
     if isinstance(error, LoginRequired) and _wants_html(request):
         return Response(content=b"", status_code=303, headers={"Location": error.login_url, "Cache-Control": "no-store"})
-    return _respond(request, int(error.status_code), ErrorBody(error.code, error.message))
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, Unavailable) else None
+    return _respond(request, int(error.status_code), ErrorBody(error.code, error.message), headers)
 
 
 def handle_http_exception(request: Request, error: HTTPException) -> Response:

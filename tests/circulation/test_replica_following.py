@@ -18,6 +18,7 @@ from shoka.catalogue.search_models import SearchRequest, run_search
 from shoka.circulation import consistency, desk, engine_state
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
+from shoka.errors import Conflict
 from shoka.replica import outbox, retention
 from shoka.replica.engine_replica import EngineReplica
 
@@ -125,10 +126,36 @@ def test_a_desk_waits_for_the_follower_when_a_change_carries_no_engine_event(url
         with psycopg.connect(url) as connection:  # a patron edited elsewhere: the engine must re-read the row
             connection.execute("INSERT INTO outbox_event (topic, entity_id) "
                                "SELECT 'patron', id FROM patron WHERE card = 'P1'")
-        with pytest.raises(ReplicaBehind):
+        with pytest.raises(ReplicaBehind) as behind:
             await lend(url, here, "P1", "C2")
+        assert behind.value.status_code == 503 and behind.value.code == "replica_behind"  # retry, not a fault
 
     asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT count(*) FROM loan").fetchone()[0] == 0
+
+
+def test_one_request_id_sent_with_two_different_checkouts_at_once_is_refused_for_the_second(url, monkeypatch):
+    """Two desks' requests with one request id and different copies do not wait for each other's locks: the
+    second to commit meets the first's remembered answer in the key of idempotent_request, and gets 409
+    request_id_reused (not a 500), with nothing lent."""
+    async def scenario(here, _elsewhere):
+        bring_current = here.bring_current
+
+        async def first_request_commits_meanwhile(position, *arguments):
+            with psycopg.connect(url, autocommit=True) as other_desk:
+                other_desk.execute("INSERT INTO idempotent_request (request_id, operation, response) "
+                                   "VALUES ('R-shared-1', 'checkout', '{\"item\": \"C1\"}')")
+            await bring_current(position, *arguments)
+
+        monkeypatch.setattr(here, "bring_current", first_request_commits_meanwhile)
+        async with await psycopg.AsyncConnection.connect(url) as connection:
+            with pytest.raises(Conflict) as refused:
+                await desk.checkout(connection, here, card="P1", barcode="C2", branch="central",
+                                    today=library_today(), now=utc_now(), actor=DESK, request_id="R-shared-1")
+        return refused.value.code
+
+    assert asyncio.run(two_replicas(url, scenario)) == "request_id_reused"
     with psycopg.connect(url) as connection:
         assert connection.execute("SELECT count(*) FROM loan").fetchone()[0] == 0
 

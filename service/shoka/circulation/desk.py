@@ -240,16 +240,20 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
 
 
 @contextlib.asynccontextmanager
-async def _second_open_loan_refused():
-    """The last guard against lending one copy twice, the partial unique index on open loans, answers 409 like the
-    engine would. The violation surfaces with the message that carries the writes and COMMIT, after the
-    transaction's frame has rolled back, so this wraps the frame."""
+async def _last_guards_answered():
+    """The database's last guards answer 409 like the engine would: the partial unique index on open loans
+    (one copy lent twice), and the key of remembered answers (one request id sent with two different requests
+    at the same moment, which the copy locks do not order when the copies differ). The violation surfaces with
+    the message that carries the writes and COMMIT, after the transaction's frame has rolled back, so this
+    wraps the frame."""
     try:
         yield
     except errors.UniqueViolation as violation:
-        if violation.diag.constraint_name != "loan_one_open_per_item":
-            raise
-        raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
+        if violation.diag.constraint_name == "loan_one_open_per_item":
+            raise Conflict("この資料はすでに貸出中です。", code="already_on_loan") from None
+        if violation.diag.constraint_name == "idempotent_request_pkey":
+            raise Conflict("この request_id は別の処理に使われています。", code="request_id_reused") from None
+        raise
 
 
 async def _write_and_commit(connection: AsyncConnection, replica, writes: list[Step], changes: Changes, *,
@@ -275,7 +279,7 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
     """The busiest use case: two messages, the locks and reads, then the writes with COMMIT."""
     engine = replica.circulation
     changes = Changes()
-    async with _second_open_loan_refused(), counter_transaction(connection):
+    async with _last_guards_answered(), counter_transaction(connection):
         parties = await lock_checkout_parties(connection, replica, barcode=barcode, card=card, branch=branch,
                                               request_id=request_id)
         if parties.earlier_answer is not None:
@@ -313,7 +317,7 @@ async def renew(connection: AsyncConnection, replica, *, barcode: str, branch: s
                 request_id: str | None = None) -> RenewalResult:
     engine = replica.circulation
     changes = Changes()
-    async with counter_transaction(connection):
+    async with _last_guards_answered(), counter_transaction(connection):
         item, answer, position = await lock_copy(connection, replica, barcode, request_id, "renew")
         if answer is not None:
             return msgspec.convert(answer, RenewalResult)
@@ -347,7 +351,7 @@ async def checkin(connection: AsyncConnection, replica, *, barcode: str, branch:
     in between (carry_out)."""
     engine = replica.circulation
     changes = Changes()
-    async with counter_transaction(connection):
+    async with _last_guards_answered(), counter_transaction(connection):
         item, answer, position = await lock_copy(connection, replica, barcode, request_id, "checkin")
         if answer is not None:
             return msgspec.convert(answer, CheckinResult)

@@ -20,14 +20,18 @@ import psycopg
 
 from shoka._engine import Catalogue, Circulation
 from shoka.circulation import engine_state
+from shoka.errors import Unavailable
 from shoka.replica.outbox import OutboxEvent
 from shoka.replica.snapshot_position import SNAPSHOT_POSITION_SQL
 
 _encoder = msgspec.json.Encoder()
 
 
-class ReplicaBehind(Exception):
-    """The engine did not catch up with the database in time; the request can be retried."""
+class ReplicaBehind(Unavailable):
+    """The engine did not catch up with the database in time (a bulk import is being followed, say): nothing was
+    written, and the request can be retried (503)."""
+
+    code = "replica_behind"
 
 
 class CirculationReplica:
@@ -136,5 +140,5 @@ class CaughtUpSignal:
             try:
                 await asyncio.wait_for(self._condition.wait_for(lambda: self.applied_seq >= seq), timeout_seconds)
             except TimeoutError:
-                raise ReplicaBehind(f"the loan state has not caught up with the database (at {self.applied_seq}, "
-                                    f"needs {seq}); retry") from None
+                raise ReplicaBehind(f"貸出データの反映が遅れています。数秒後にもう一度お試しください"
+                                    f"（反映済み {self.applied_seq}、必要 {seq}）。") from None
