@@ -5,6 +5,7 @@ engine event an outbox event carries without reading the rows again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from shoka.audit import Actor
 from shoka.catalogue.search_models import SearchRequest, run_search
-from shoka.circulation import consistency, desk, engine_state
+from shoka.circulation import consistency, desk, engine_state, holds
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
 from shoka.errors import Conflict
@@ -158,6 +159,62 @@ def test_one_request_id_sent_with_two_different_checkouts_at_once_is_refused_for
     assert asyncio.run(two_replicas(url, scenario)) == "request_id_reused"
     with psycopg.connect(url) as connection:
         assert connection.execute("SELECT count(*) FROM loan").fetchone()[0] == 0
+
+
+class FreshConnections:
+    """A pool as expire_ready_holds uses one: a new connection each time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @contextlib.asynccontextmanager
+    async def connection(self):
+        async with await psycopg.AsyncConnection.connect(self.url) as connection:
+            yield connection
+
+
+def test_hold_expiry_decides_again_under_its_locks(url):
+    """The expiry round's list is made before any lock. A process whose list says "the expired copy goes to the
+    next in line" must not act on it when, meanwhile, another desk returned a second copy that was trapped for
+    that patron: under the locks it decides again on current state, and the expired copy goes back to the
+    shelf instead of overwriting the other trap (which left a copy on the hold shelf that no hold named)."""
+    with psycopg.connect(url) as connection:
+        bib_id, central = connection.execute("SELECT bib_id, service_point_id FROM item WHERE barcode = 'C1'").fetchone()
+        connection.execute("INSERT INTO item (barcode, bib_id, service_point_id, material_type) "
+                           "VALUES ('C1b', %s, %s, 'book')", [bib_id, central])
+        connection.execute("INSERT INTO patron (card, category, home_service_point_id, expires_on, status, age_band) "
+                           "SELECT card, 'adult', %s, current_date + 365, 'active', '30-39' "
+                           "FROM unnest(ARRAY['P3', 'P4']) AS card", [central])
+
+    async def scenario(here, elsewhere):
+        today, clerk = library_today(), dict(branch="central", actor=DESK)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+            for card, barcode in (("P1", "C1"), ("P2", "C1b")):
+                await desk.checkout(connection, elsewhere, card=card, barcode=barcode, today=today, now=utc_now(),
+                                    **clerk)
+            for card in ("P3", "P4"):
+                await holds.place_hold(connection, elsewhere, bib_id=bib_id, pickup_branch="central", today=today,
+                                       now=utc_now(), actor=DESK, via="desk", card=card)
+            returned = await desk.checkin(connection, elsewhere, barcode="C1", today=today, now=utc_now(), **clerk)
+            assert returned.status == "hold_ready"  # for P3
+            latest = (await (await connection.execute("SELECT max(seq) FROM outbox_event")).fetchone())[0]
+            await here.wait_until_applied(latest)
+            await here.follower.stop()  # this process's list will not know what comes next
+            second = await desk.checkin(connection, elsewhere, barcode="C1b", today=today, now=utc_now(), **clerk)
+            assert second.status == "hold_ready"  # for P4, the next in line
+            pickup_by = (await (await connection.execute(
+                "SELECT pickup_by FROM hold h JOIN patron p ON p.id = h.patron_id WHERE p.card = 'P3'")).fetchone())[0]
+        expired = await holds.expire_ready_holds(FreshConnections(url), here, today=pickup_by + dt.timedelta(days=1),
+                                                 now=utc_now())
+        return expired, consistency.differences_from(here.circulation, consistency.read_snapshot(url)[1])
+
+    expired, differences = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        rows = dict(connection.execute(
+            "SELECT p.card, h.status || ' ' || coalesce(i.barcode, '-') FROM hold h JOIN patron p ON p.id = h.patron_id "
+            "LEFT JOIN item i ON i.id = h.trapped_item_id").fetchall())
+    assert expired == 1 and rows == {"P3": "expired C1", "P4": "ready C1b"}
+    assert differences == []
 
 
 def test_a_follower_applies_the_carried_engine_event_without_reading_the_rows(url, monkeypatch):

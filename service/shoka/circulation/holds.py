@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -18,11 +17,9 @@ from psycopg import AsyncConnection, AsyncCursor, errors
 from psycopg.pq import TransactionStatus
 
 from shoka.audit import SYSTEM_ACTOR, Actor, record_operation
-from shoka.circulation.decisions import CirculationRefused, decide
+from shoka.circulation.decisions import decide
 from shoka.circulation.desk import Changes, branch_id, carry_out, hold_event
 from shoka.errors import Conflict, NotFound
-
-logger = logging.getLogger(__name__)
 
 
 class HoldPlaced(msgspec.Struct, frozen=True):
@@ -180,21 +177,32 @@ async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, p
 
 
 async def expire_ready_holds(pool, replica, *, today: dt.date, now: dt.datetime) -> int:
-    """Ready holds past their pickup date expire; each copy passes to the next in line. Returns how many."""
+    """Ready holds past their pickup date expire; each copy passes to the next in line. Returns how many.
+
+    Each expiry is decided again under its locks, on state brought current: since the round's list was made,
+    a desk may have trapped another copy for the next in line, or the hold may have ended elsewhere."""
     import anyio
 
-    expired = msgspec.json.decode(await anyio.to_thread.run_sync(replica.circulation.expired_holds, today.isoformat()))
+    async def expiries_now() -> list[dict]:
+        return msgspec.json.decode(await anyio.to_thread.run_sync(replica.circulation.expired_holds,
+                                                                  today.isoformat()))
+
     count = 0
-    for expiry in expired:
+    for candidate in await expiries_now():
         changes = Changes()
         async with pool.connection() as connection:
             try:
                 async with _own_transaction(connection) as cursor:
                     # One process does the work; the others skip what is being done.
-                    await cursor.execute("SELECT pg_try_advisory_xact_lock(7310003, %s)", [expiry["hold_id"]])
+                    await cursor.execute("SELECT pg_try_advisory_xact_lock(7310003, %s)", [candidate["hold_id"]])
                     if not (await cursor.fetchone())[0]:
                         continue
-                    await _lock_hold(cursor, expiry["hold_id"])
+                    await _lock_hold(cursor, candidate["hold_id"])
+                    await replica.catch_up_with(cursor)
+                    expiry = next((now_due for now_due in await expiries_now()
+                                   if now_due["hold_id"] == candidate["hold_id"]), None)
+                    if expiry is None:
+                        continue  # no longer ready past its date
                     where = await _pickup_point(cursor, expiry["hold_id"])
                     await cursor.execute("UPDATE hold SET status = 'expired', closed_at = %s WHERE id = %s "
                                          "AND status = 'ready' AND pickup_by < %s RETURNING id",
@@ -207,9 +215,8 @@ async def expire_ready_holds(pool, replica, *, today: dt.date, now: dt.datetime)
                     await record_operation(cursor, SYSTEM_ACTOR, "hold.expire", "hold", expiry["hold_id"],
                                            {"item_id": expiry["item_id"], "next": expiry["next"]["kind"]})
                     await changes.append_to_outbox(cursor)
-            except CirculationRefused as refusal:
-                logger.warning("hold expiry refused", extra={"hold_id": expiry["hold_id"], "code": refusal.code})
-                continue
+            except Conflict:
+                continue  # the hold ended meanwhile (another process expired it, say): the round goes on
         await changes.apply_here(replica)
         count += 1
     return count
