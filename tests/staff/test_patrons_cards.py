@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from shoka.auth.passwords import verify_password
@@ -37,6 +38,10 @@ def test_a_replaced_card_is_refused_with_its_reason_and_still_finds_the_patron(s
     refused = api_checkout(staff_library, old_card, first)
     assert refused.status_code == 422 and refused.json()["code"] == "card_replaced", refused.text
     assert "再発行" in refused.json()["message"]
+    bib_id = staff_library.query("SELECT bib_id FROM item WHERE barcode = %s", first)[0][0]
+    hold = httpx.post(f"{staff_library.base_url}/api/v1/holds", headers=staff_library.api_headers("librarian"),
+                      json={"patron": old_card, "bib_id": bib_id, "pickup_branch": "central"}, timeout=30)
+    assert hold.status_code == 422 and hold.json()["code"] == "card_replaced", hold.text
     assert api_checkout(staff_library, new_card, second).status_code == 201
     found = client.get("/staff/patrons", q=old_card)
     assert found.status_code == 200 and f'data-patron-id="{patron_id}"' in found.text

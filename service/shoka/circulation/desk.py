@@ -163,7 +163,7 @@ async def lock_copy(connection: AsyncConnection, replica, barcode: str, request_
     return item, earlier, rows[-1]
 
 
-async def _refuse_unknown_card(cursor: AsyncCursor, card: str) -> None:
+async def refuse_unknown_card(cursor: AsyncCursor, card: str) -> None:
     """A card that is not a patron's: replaced (refused with the reason) or unknown."""
     await cursor.execute("SELECT 1 FROM patron_card_history WHERE card = %s", [card])
     if await cursor.fetchone():
@@ -230,7 +230,7 @@ async def lock_checkout_parties(connection: AsyncConnection, replica, *, barcode
     patron, position = _first(rows[-3]), rows[-2]
     branch_point, loan_id = rows[-1][0]
     if earlier is None and patron is None:
-        await _refuse_unknown_card(connection.cursor(), card)
+        await refuse_unknown_card(connection.cursor(), card)
     if branch_point is None:
         raise NotFound(f"unknown branch {branch!r}", code="unknown_branch")
     patron_id, category, age_band, _keeps = patron or (0, "", "", False)

@@ -18,7 +18,7 @@ from psycopg.pq import TransactionStatus
 
 from shoka.audit import SYSTEM_ACTOR, Actor, record_operation
 from shoka.circulation.decisions import decide
-from shoka.circulation.desk import Changes, branch_id, carry_out, hold_event
+from shoka.circulation.desk import Changes, branch_id, carry_out, hold_event, refuse_unknown_card
 from shoka.errors import Conflict, NotFound
 
 
@@ -55,8 +55,10 @@ async def _patron_by(cursor, *, card: str | None = None, patron_id: int | None =
     else:
         await cursor.execute("SELECT id FROM patron WHERE id = %s FOR UPDATE", [patron_id])
     row = await cursor.fetchone()
+    if row is None and card is not None:
+        await refuse_unknown_card(cursor, card)  # a replaced card says so, as at checkout
     if row is None:
-        raise NotFound(f"利用者番号 {card} の利用者は登録されていません。", code="unknown_patron")
+        raise NotFound(f"利用者 {patron_id} は登録されていません。", code="unknown_patron")
     return row[0]
 
 
