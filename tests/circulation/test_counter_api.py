@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import psycopg
+import pytest
 
 from shoka.circulation import consistency
 from shoka.replica import retention
@@ -194,32 +195,22 @@ def test_a_retried_request_gets_the_same_answer(library):
                          "AND returned_at IS NULL", barcode)[0][0] == 1
 
 
-def test_a_request_id_reused_for_another_copy_is_refused_not_answered(library):
-    card = library.free_patron()
-    (first_barcode, _), (other_barcode, _) = library.free_items(2)
-    request_id = uuid.uuid4().hex
-    assert library.post("/api/v1/circulation/checkout",
-                        {"patron": card, "item": first_barcode, "request_id": request_id}).status_code == 201
-    reused = library.post("/api/v1/circulation/checkout",
-                          {"patron": card, "item": other_barcode, "request_id": request_id})
-    assert reused.status_code == 409 and reused.json()["code"] == "request_id_reused"
-    assert library.query("SELECT count(*) FROM loan l JOIN item i ON i.id = l.item_id WHERE i.barcode = %s "
-                         "AND l.returned_at IS NULL", other_barcode)[0][0] == 0
-
-
-def test_a_request_id_reused_for_another_patron_is_refused_not_answered(library):
-    """The same copy and request id from a desk that names another patron: the stored answer is the first
-    patron's loan, and handing it over would show their card and tell the desk it lent the copy."""
+@pytest.mark.parametrize("reused_for", ["another copy", "another patron"])
+def test_a_request_id_reused_for_another_request_is_refused_not_answered(library, reused_for):
+    """The stored answer belongs to the first request: handed to a request for another copy it would report a
+    loan that was not made, and to one naming another patron it would show the first patron's card."""
     first_card = library.free_patron()
-    other_card = library.free_patron(exclude={first_card})
-    (barcode, _), = library.free_items(1)
+    (first_barcode, _), (other_barcode, _) = library.free_items(2)
+    card, barcode = ((first_card, other_barcode) if reused_for == "another copy"
+                     else (library.free_patron(exclude={first_card}), first_barcode))
     request_id = uuid.uuid4().hex
     assert library.post("/api/v1/circulation/checkout",
-                        {"patron": first_card, "item": barcode, "request_id": request_id}).status_code == 201
-    reused = library.post("/api/v1/circulation/checkout",
-                          {"patron": other_card, "item": barcode, "request_id": request_id})
+                        {"patron": first_card, "item": first_barcode, "request_id": request_id}).status_code == 201
+    reused = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode, "request_id": request_id})
     assert reused.status_code == 409 and reused.json()["code"] == "request_id_reused"
     assert first_card not in reused.text
+    assert library.query("SELECT count(*) FROM loan l JOIN item i ON i.id = l.item_id WHERE i.barcode = %s "
+                         "AND l.returned_at IS NULL", other_barcode)[0][0] == 0
 
 
 def test_circulation_is_in_the_operation_log(library):
