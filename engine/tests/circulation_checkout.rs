@@ -298,6 +298,26 @@ fn renewal_refusals_in_order() {
 }
 
 #[test]
+fn a_copy_marked_lost_or_made_in_library_only_while_lent_is_not_renewed() {
+    let library = Library::new();
+    library.checkout(1, 1000, "central", FRIDAY);
+    library.checkout(1, 2000, "central", FRIDAY);
+    let mut lost = library.item(1000);
+    lost.status = ItemStatus::Lost;
+    let mut reference = library.item(2000);
+    reference.loan_policy = LoanPolicy::InLibraryOnly;
+    library.add_items([lost, reference]);
+    assert_eq!(
+        library.try_renew(1000, Some(1), "central", "2026-11-25").unwrap_err(),
+        Refusal::ItemUnavailable { item_id: ItemId(1000), status: ItemStatus::Lost }
+    );
+    assert_eq!(
+        library.try_renew(2000, Some(1), "central", "2026-11-25").unwrap_err(),
+        Refusal::InLibraryOnly { item_id: ItemId(2000) }
+    );
+}
+
+#[test]
 fn a_patron_with_an_overdue_loan_cannot_renew_the_others() {
     let library = Library::new();
     library.checkout(1, 1000, "central", FRIDAY); // due 12/4

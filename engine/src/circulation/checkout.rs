@@ -259,7 +259,8 @@ pub struct RenewalDecision {
 }
 
 impl Desk<'_> {
-    /// Checks, in this order: the loan (not on loan, not this patron's), the borrower (unknown, status,
+    /// Checks, in this order: the loan (not on loan, not this patron's), the copy (marked lost, withdrawn
+    /// or damaged, or made in-library only or not loanable since it was lent), the borrower (unknown, status,
     /// expiry), overdue loans (this one, then any other: a patron with an overdue loan is blocked from
     /// renewing as from borrowing, REQUIREMENTS §2), the rule (none, 0 loan days, renewal limit) and
     /// waiting holds.
@@ -271,6 +272,9 @@ impl Desk<'_> {
         };
         if request.patron_id.is_some_and(|asking| asking != loan.patron_id) {
             return Err(Refusal::NotYourLoan { item_id: item.item_id });
+        }
+        if let Some(block) = Desk::item_block(item) {
+            return Err(block);
         }
         let patron = self.find_patron(&PatronRef::Id(loan.patron_id))?;
         if let Some(block) = Desk::status_block(patron).or_else(|| Desk::expiry_block(patron, today)) {
