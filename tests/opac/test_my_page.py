@@ -146,16 +146,19 @@ def test_renewing_a_loan(library):
     judy.close()
 
 
-def test_renewal_refusals_for_overdue_and_held_loans(library):
+def test_renewal_refusals_for_an_overdue_loan_and_for_the_others_while_it_is_out(library):
+    """Alice's C3001 is overdue: it cannot be renewed, and while it is out neither can her other loan C2001
+    (an overdue patron is blocked from renewing as from borrowing), whatever else holds it back."""
     alice = logged_in(library, "alice")
     overdue = alice.post("/my/loans/renew", {"item": "C3001"}, token_from="/my")
     assert overdue.status_code == 422 and "を過ぎているため延長できません" in parse_html(overdue.text).find(
         id="loan-C3001-error").text()
-    held = alice.post("/my/loans/renew", {"item": "C2001"}, token_from="/my")
-    assert held.status_code == 409 and "予約が1件入っているため延長できません" in held.text
+    blocked = alice.post("/my/loans/renew", {"item": "C2001"}, token_from="/my")
+    assert blocked.status_code == 422 and "返却期限を過ぎた資料が1点あります" in parse_html(blocked.text).find(
+        id="loan-C2001-error").text() and "延長" in blocked.text
     english = alice.client.post("/my/loans/renew?lang=en", data={"item": "C2001",
                                                                    "_csrf_token": alice.csrf_token("/my")})
-    assert english.status_code == 409 and "reserv" in english.text.lower() and "renew" in english.text.lower()
+    assert english.status_code == 422 and "overdue" in english.text.lower() and "renewals" in english.text.lower()
     alice.close()
 
 
