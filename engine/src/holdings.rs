@@ -239,12 +239,16 @@ impl Holdings {
         self.items_by_barcode.get(barcode).and_then(|item_id| self.items.get(item_id))
     }
 
-    /// Inserts or replaces copies; records whose copies changed get their masks recomputed.
+    /// Inserts or replaces copies; records whose copies changed get their masks recomputed. A copy already
+    /// here keeps its circulation state: from then on the circulation engine owns it (set_circulation, as
+    /// its ledger changes), and a catalogue edit's row, read before a loan or return that was applied in the
+    /// meantime, would put back a state that is no longer true.
     pub fn upsert_items(&mut self, items: impl IntoIterator<Item = ItemHolding>) -> Result<(), HoldingsError> {
         let mut touched_bibs = Vec::new();
-        for item in items {
+        for mut item in items {
             self.branch_index_or_register(&item.branch)?;
             if let Some(previous) = self.items.get(&item.item_id) {
+                item.circulation = previous.circulation.clone();
                 if previous.barcode != item.barcode && self.items_by_barcode.get(&previous.barcode) == Some(&item.item_id) {
                     self.items_by_barcode.remove(&previous.barcode);
                 }
@@ -448,6 +452,21 @@ mod tests {
         assert_eq!((rows[0].status, rows[0].copies, rows[0].available_copies), (Availability::Available, 2, 1));
         assert_eq!(rows[0].earliest_due_on, None);
         assert_eq!(rows[1].status, Availability::NoHolding);
+    }
+
+    #[test]
+    fn an_edited_copy_keeps_the_circulation_state_it_has_here() {
+        let mut holdings = Holdings::new();
+        holdings.upsert_items([copy(1, 1, "central")]).unwrap();
+        holdings.set_circulation(ItemId(1), CirculationState::OnLoan { due_on: "2026-12-05".into() });
+        // An edit read before the loan was applied: its row still says on the shelf.
+        let mut edited = copy(1, 1, "central");
+        edited.call_number = "913.6/ア".into();
+        holdings.upsert_items([edited]).unwrap();
+        let item = holdings.item(ItemId(1)).unwrap();
+        assert_eq!(item.call_number, "913.6/ア");
+        assert_eq!(item.circulation, CirculationState::OnLoan { due_on: "2026-12-05".into() });
+        assert_eq!(holdings.masks(BibId(1)).available_now, 0);
     }
 
     #[test]
