@@ -350,6 +350,9 @@ fn renewals_are_blocked_by_waiting_holds_on_the_title_or_the_copy() {
     let decision = library.circulation.decide_hold(&request(9, None)).unwrap();
     library.commit_hold(&decision, "2026-11-20T14:00:00");
     assert_eq!(library.try_renew(1000, None, "central", "2026-11-25").unwrap_err().code(), "renewal_blocked_by_hold");
+    // Unless its patron is suspended: targeting passes such a hold over, so it keeps no one from renewing.
+    library.upsert_patrons([patron(9, "adult", "central", PatronStatus::Suspended, "2028-03-31")]);
+    assert!(library.try_renew(1000, None, "central", "2026-11-25").is_ok());
 }
 
 #[test]

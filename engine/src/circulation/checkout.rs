@@ -300,6 +300,9 @@ impl Desk<'_> {
                 hold.status == HoldStatus::Waiting
                     && hold.patron_id != loan.patron_id
                     && hold.item_id.is_none_or(|wanted| wanted == item.item_id)
+                    // As targeting: a suspended patron's hold would not get the copy back, so it keeps no one
+                    // from renewing.
+                    && self.hold_patron_can_be_served(hold)
             })
             .count() as u32;
         if waiting > 0 {
