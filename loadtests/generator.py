@@ -79,10 +79,9 @@ async def _run_order(order: Order, pipe: Connection) -> tuple[list[RawSample], l
 
 
 def _worker(pipe: Connection) -> None:
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     while (order := pipe.recv()) is not None:
         try:
-            samples, failures = asyncio.run(_run_order(order, pipe))
+            samples, failures = uvloop.run(_run_order(order, pipe))
         except Exception:  # a harness bug: the runner stops with this process's traceback
             pipe.send(("failed", traceback.format_exc()))
             continue
