@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import time
 import uuid
@@ -42,6 +43,31 @@ def test_return_anonymises_the_loan_unless_the_patron_keeps_a_reading_record(lib
     patron_id, category = library.query("SELECT patron_id, patron_category FROM loan WHERE id = %s", loan_id)[0]
     keeps = library.query("SELECT keeps_reading_record FROM patron WHERE card = %s", card)[0][0]
     assert (patron_id is not None) == keeps and category
+
+
+def test_a_return_while_the_patron_turns_the_reading_record_off_is_cut_too(library):
+    """The patron's choice is read as it stands when the return commits: a return that meets a patron turning
+    the reading record off (which cuts past loans in the same transaction) waits for that choice and follows it,
+    instead of keeping a link the patron has just asked to remove."""
+    card = library.free_patron()
+    (barcode, _), = library.free_items(1)
+    library.query("UPDATE patron SET keeps_reading_record = true WHERE card = %s RETURNING id", card)
+    loan_id = library.post("/api/v1/circulation/checkout", {"patron": card, "item": barcode}).json()["loan_id"]
+    with psycopg.connect(library.url) as turning_off, concurrent.futures.ThreadPoolExecutor(1) as desk:
+        # The statements of the patron's own switch (my_account.set_reading_record), left open.
+        patron_id = turning_off.execute("UPDATE patron SET keeps_reading_record = false WHERE card = %s "
+                                        "RETURNING id", [card]).fetchone()[0]
+        turning_off.execute("UPDATE loan SET patron_id = NULL WHERE patron_id = %s AND returned_at IS NOT NULL",
+                            [patron_id])
+        returned = desk.submit(library.post, "/api/v1/circulation/checkin", {"item": barcode})
+        deadline = time.monotonic() + 10
+        while not returned.done() and time.monotonic() < deadline and not library.query(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND strpos(query, 'counter_close_loan') > 0"):
+            time.sleep(0.02)
+        turning_off.commit()
+        assert returned.result().status_code == 200, returned.result().text
+    assert library.query("SELECT returned_at IS NOT NULL, patron_id FROM loan WHERE id = %s", loan_id) == [(True, None)]
 
 
 def test_refusals_name_the_reason_in_japanese(library):

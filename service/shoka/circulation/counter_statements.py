@@ -36,10 +36,15 @@ COUNTER_STATEMENTS = PreparedStatements({
     "counter_open_loan": """INSERT INTO loan (id, item_id, patron_id, service_point_id, checked_out_at, due_on,
                                               patron_category, patron_age_band, material_type, ndc_class)
                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-    # The link to the borrower is cut on return unless they keep a reading record (読書記録).
-    "counter_close_loan": """UPDATE loan l SET returned_at = $1, return_service_point_id = $2,
-                                    patron_id = CASE WHEN p.keeps_reading_record THEN l.patron_id END
-                             FROM patron p WHERE l.id = $3 AND p.id = l.patron_id AND l.returned_at IS NULL""",
+    # The link to the borrower is cut on return unless they keep a reading record (読書記録). The borrower's row
+    # is share-locked so that the choice is read as it stands at COMMIT: a patron turning the record off at
+    # that moment (which cuts past loans in the same transaction) either waits for this return and then cuts
+    # it too, or commits first and this return reads the new choice.
+    "counter_close_loan": """WITH borrower AS (SELECT p.id, p.keeps_reading_record FROM patron p
+                                                WHERE p.id = (SELECT patron_id FROM loan WHERE id = $3) FOR SHARE)
+                             UPDATE loan l SET returned_at = $1, return_service_point_id = $2,
+                                    patron_id = CASE WHEN b.keeps_reading_record THEN l.patron_id END
+                             FROM borrower b WHERE l.id = $3 AND b.id = l.patron_id AND l.returned_at IS NULL""",
     "counter_renew_loan": """UPDATE loan l SET due_on = $1, renewals = $2 FROM service_point sp
                              WHERE l.id = $3 AND l.returned_at IS NULL AND sp.id = l.service_point_id
                              RETURNING sp.code""",
