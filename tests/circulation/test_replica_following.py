@@ -326,6 +326,41 @@ def test_a_replica_behind_pruned_events_reloads_its_loan_state_and_follows_on(ur
     assert reloaded == lent[:1] and followed == sorted(lent)
 
 
+def test_a_desk_on_a_replica_behind_pruned_events_waits_for_the_reload_instead_of_deciding(url):
+    """A process that stalled past the retention's grace missed events that are gone from the outbox; its desk's
+    position answer cannot carry them. The desk must not decide on the state without them (the patron's two
+    loans elsewhere): it waits for the follower, which reloads, and then decides on the full state."""
+    async def scenario(stalled, elsewhere):
+        await stalled.follower.stop()
+        for replica in (stalled, elsewhere):
+            replica._maintenance.cancel()
+        await lend(url, elsewhere, "P1", "C1")
+        await lend(url, elsewhere, "P1", "C2")
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("UPDATE engine_replica SET heartbeat_at = now() - interval '1 minute', applied_seq = 0 "
+                               "WHERE replica_id = %s", [stalled.replica_id])
+            connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event) "
+                               "WHERE replica_id = %s", [elsewhere.replica_id])
+        pruned_through = prune_everything_followed(url)
+        with pytest.raises(ReplicaBehind):  # the follower is stopped: nothing can bring the state back
+            await lend(url, stalled, "P1", "C3")
+        # A position answer that reached further before the reload (pretended here) may have gone with the
+        # replaced state: after the reload the next one is asked from the snapshot.
+        stalled._answered_through = pruned_through + 1000
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as reader:
+            await stalled.follower.catch_up(reader)  # reloads; the outbox holds nothing after the pruned events
+        horizon = stalled.current_through
+        await lend(url, stalled, "P1", "C3")
+        return pruned_through, horizon, loans_of(stalled, "P1")
+
+    pruned_through, horizon, loans = asyncio.run(two_replicas(url, scenario))
+    with psycopg.connect(url) as connection:
+        left = connection.execute("SELECT count(*) FROM outbox_event WHERE seq <= %s", [pruned_through]).fetchone()
+        lent = [row[0] for row in connection.execute("SELECT item_id FROM loan ORDER BY item_id").fetchall()]
+    assert pruned_through > 0 and left == (0,) and horizon == pruned_through
+    assert loans == lent and len(lent) == 3
+
+
 def test_a_replica_started_after_every_event_was_pruned_stands_at_the_pruned_horizon(url, monkeypatch):
     """After a quiet hour a retention round may prune every event, leaving the outbox empty. A replica that
     starts then stands where pruning stopped, so its follower finds no hole: it does not reload its loan state

@@ -31,10 +31,12 @@ HEARTBEAT_TICKS = 20
 
 # The outbox events committed beyond a replica's horizon (the parameter), in order, the first
 # CARRIED_EVENTS_LIMIT with the engine event they carry (NULL for an event that carries none, or beyond the
-# limit): see EngineReplica.position_query.
+# limit), each with how far circulation events are pruned; a single row of NULLs and that horizon when there
+# are none: see EngineReplica.position_query.
 CARRIED_EVENTS_LIMIT = 64
-POSITION_SQL = (f"SELECT seq, CASE WHEN row_number() OVER (ORDER BY seq) <= {CARRIED_EVENTS_LIMIT} "
-                f"THEN payload -> 'engine' END FROM outbox_event WHERE seq > %s ORDER BY seq")
+POSITION_SQL = (f"SELECT e.seq, CASE WHEN row_number() OVER (ORDER BY e.seq) <= {CARRIED_EVENTS_LIMIT} "
+                f"THEN e.payload -> 'engine' END, r.pruned_through "
+                f"FROM outbox_retention r LEFT JOIN outbox_event e ON e.seq > %s ORDER BY e.seq")
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ class EngineReplica:
         self.circulation_replica = CirculationReplica(database_url, self.catalogue_replica)
         self.caught_up = CaughtUpSignal()
         self.follower = OutboxFollower(database_url, [self.catalogue_replica, self.circulation_replica],
-                                       on_caught_up=self.caught_up.advance)
+                                       on_caught_up=self.caught_up.advance, on_reloaded=self._reloaded)
         self._maintenance: asyncio.Task | None = None
         self._retention: asyncio.Task | None = None
         self._started = False
@@ -84,23 +86,36 @@ class EngineReplica:
         since this process's previous counter transaction."""
         return POSITION_SQL, [self.current_through]
 
-    async def bring_current(self, position: Sequence[tuple[int, dict | None]], timeout_seconds: float = 2.0) -> None:
+    async def bring_current(self, position: Sequence[tuple[int | None, dict | None, int]],
+                            timeout_seconds: float = 2.0) -> None:
         """Returns once every event of `position` (position_query's rows) is applied here. Those this process
         committed are (Changes.apply_committed); circulation events that other processes committed are applied
         at once from the engine events the rows carry, as the follower would — with two workers nearly every
         transaction meets some, and waiting for the follower would cost a round trip and a wake-up each time.
         Only an event that carries none (a catalogue, rules or patron edit, a bulk change) waits for the
-        follower."""
+        follower; so does a replica that events it never applied were pruned from under (it stalled for longer
+        than the retention's grace): what they changed is only in the tables now, and the follower reloads."""
         horizon = self.current_through
+        pruned_through = position[0][2]
+        events = [(seq, carried) for seq, carried, _pruned in position if seq is not None]
         circulation = self.circulation_replica
-        missing = [(seq, carried) for seq, carried in position if seq > horizon and not circulation.applied_here(seq)]
-        if missing:
+        missing = [(seq, carried) for seq, carried in events if seq > horizon and not circulation.applied_here(seq)]
+        if pruned_through > horizon:
+            await self.wait_until_applied(max(pruned_through, events[-1][0] if events else 0), timeout_seconds)
+        elif missing:
             if all(carried is not None for _seq, carried in missing):
                 circulation.apply_carried(missing)
             else:
                 await self.wait_until_applied(missing[-1][0], timeout_seconds)
-        if position:
-            self._answered_through = max(self._answered_through, position[-1][0])
+        if events:
+            self._answered_through = max(self._answered_through, events[-1][0])
+
+    def _reloaded(self, snapshot_seq: int) -> None:
+        """The follower reloaded the loan state from a snapshot standing at `snapshot_seq`. Events beyond it
+        that position answers or this process's own commits applied meanwhile may have gone with the replaced
+        state (the follower applies them again): the next position answer is asked from the snapshot, so that
+        a desk meets them too instead of deciding without them."""
+        self._answered_through = min(self._answered_through, snapshot_seq)
 
     async def catch_up_with(self, cursor: AsyncCursor) -> None:
         """bring_current for a transaction that holds its locks: asks the database on `cursor`."""

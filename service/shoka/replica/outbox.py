@@ -65,10 +65,12 @@ class OutboxFollower:
     """Rebuilds its consumers at start, then follows the outbox until stopped."""
 
     def __init__(self, database_url: str, consumers: Sequence[OutboxConsumer],
-                 on_caught_up: Callable[[int], Awaitable[None]] | None = None) -> None:
+                 on_caught_up: Callable[[int], Awaitable[None]] | None = None,
+                 on_reloaded: Callable[[int], None] | None = None) -> None:
         self.database_url = database_url
         self.consumers = list(consumers)
         self.on_caught_up = on_caught_up
+        self.on_reloaded = on_reloaded
         self.last_seq = 0
         self._reloaded_through = 0  # see _reload_pruned_topics
         self.events_applied = 0
@@ -103,12 +105,15 @@ class OutboxFollower:
                        extra={"last_seq": self.last_seq, "pruned_through": pruned_through})
         reloading = [consumer for consumer in self.consumers if consumer.topics & PRUNED_TOPICS]
         self._reloaded_through = await asyncio.to_thread(self._rebuild, reloading)
+        if self.on_reloaded is not None:
+            self.on_reloaded(self._reloaded_through)
 
     async def catch_up(self, connection: psycopg.AsyncConnection) -> int:
         applied = 0
         while True:
             pruned_through, events = await read_batch(connection, self.last_seq)
-            if pruned_through > max(self.last_seq, self._reloaded_through):
+            reloaded = pruned_through > max(self.last_seq, self._reloaded_through)
+            if reloaded:
                 await self._reload_pruned_topics(pruned_through)
             if events:
                 for consumer in self.consumers:
@@ -117,8 +122,12 @@ class OutboxFollower:
                         await asyncio.to_thread(consumer.apply, wanted)
                 self.last_seq = events[-1].seq
             applied += len(events)
-            if len(events) < BATCH_LIMIT:
+            if len(events) < BATCH_LIMIT and not reloaded:  # after a reload, read what came meanwhile too
                 break
+        # Every event up to the reload's snapshot is applied: the pruned topics' from it, the others' read since
+        # (the last read came after the snapshot). Standing there, the follower answers requests that wait for
+        # the pruned horizon even when no event came after it.
+        self.last_seq = max(self.last_seq, self._reloaded_through)
         self.events_applied += applied
         self.last_caught_up_monotonic = time.monotonic()
         if self.on_caught_up is not None:
