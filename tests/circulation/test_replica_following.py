@@ -261,12 +261,18 @@ def test_a_notification_wakes_the_follower(url, monkeypatch):
     assert asyncio.run(two_replicas(url, scenario))
 
 
+LISTENERS = "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN shoka_outbox'"
+
+
 def test_a_follower_whose_listening_connection_is_cut_reconnects_and_catches_up(url, monkeypatch):
     monkeypatch.setattr(outbox, "POLL_INTERVAL_SECONDS", 60.0)
 
     async def scenario(here, elsewhere):
-        await asyncio.sleep(0.2)
         with psycopg.connect(url, autocommit=True) as connection:
+            for _ in range(200):  # both followers listen (each connects on its own task, in its own time)
+                if connection.execute(LISTENERS).fetchone()[0] == 2:
+                    break
+                await asyncio.sleep(0.05)
             cut = connection.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                      "WHERE query = 'LISTEN shoka_outbox'").fetchone()[0]
         await lend(url, here, "P2", "C2")  # notifies no one: every listener is gone
