@@ -372,3 +372,50 @@ fn a_branch_closed_all_year_refuses_with_no_open_day() {
     library.circulation.set_calendar(&definition).unwrap();
     assert_eq!(library.try_checkout(1, 1000, "central", FRIDAY).unwrap_err().code(), "no_open_day");
 }
+
+/// Title 100 with a third copy, 1002, on central's shelf; copy 1000 set aside on central's hold shelf for
+/// patron 1, and patron 2's hold waiting behind (pickup central, or only for copy 1002 with `wants_1002`).
+fn copy_set_aside_for_patron_1(wants_1002: bool) -> (Library, HoldId, HoldId) {
+    let library = Library::new();
+    library.add_items([copy(1002, 100, "central", "book")]);
+    library.checkout(3, 1000, "central", FRIDAY);
+    let first = library.place_hold(1, 100, "central", FRIDAY, "2026-11-20T10:00:00");
+    let request = HoldRequest {
+        item_id: wants_1002.then_some(ItemId(1002)),
+        ..library.hold_request(2, 100, "central", FRIDAY, "2026-11-20T11:00:00")
+    };
+    let second = library.commit_hold(&library.circulation.decide_hold(&request).unwrap(), "2026-11-20T11:00:00");
+    let returned = library.checkin(1000, "central", FRIDAY);
+    assert!(matches!(returned.outcome, CheckinOutcome::HoldReady { hold_id, .. } if hold_id == first));
+    (library, first, second)
+}
+
+#[test]
+fn a_patron_taking_another_copy_of_the_title_set_aside_for_them_releases_it_to_the_next_in_line() {
+    let (library, first, second) = copy_set_aside_for_patron_1(false);
+    let decision = library.try_checkout(1, 1002, "central", "2026-11-21").unwrap();
+    assert_eq!(decision.fulfils_hold, Some(first));
+    let released = decision.releases_copy.clone().expect("the set-aside copy is released");
+    assert_eq!(released.item_id, ItemId(1000));
+    assert!(matches!(released.next, CheckinOutcome::HoldReady { hold_id, .. } if hold_id == second));
+    let warning = decision.warnings.iter().find(|w| matches!(w.warning, Warning::SetAsideCopyReleased { .. })).unwrap();
+    assert!(warning.message_ja.contains("予約棚の資料（B01000）") && warning.message_ja.contains("予約票"), "{}",
+            warning.message_ja);
+    assert!(!decision.warnings.iter().any(|w| matches!(w.warning, Warning::HoldsReadyForPickup { .. })));
+    library.commit_checkout(&decision, "central");
+    assert!(library.hold(first).is_none());
+    let passed_on = library.hold(second).unwrap();
+    assert_eq!((passed_on.status, passed_on.trapped_item_id), (HoldStatus::Ready, Some(ItemId(1000))));
+}
+
+#[test]
+fn a_set_aside_copy_is_not_released_for_a_copy_another_patron_holds_by_item_or_at_another_branch() {
+    // Patron 2 waits for copy 1002 itself: the set-aside copy cannot stand in, so the hold is not fulfilled.
+    let (library, first, _second) = copy_set_aside_for_patron_1(true);
+    assert_eq!(library.try_checkout(1, 1002, "central", "2026-11-21").unwrap_err().code(), "reserved_for_others");
+    // Lending at another branch than the hold shelf's leaves the copy set aside (staff there are told).
+    let decision = library.try_checkout(1, 1001, "gyotoku", "2026-11-21").unwrap();
+    assert_eq!((decision.fulfils_hold, decision.releases_copy), (None, None));
+    assert!(decision.warnings.iter().any(|w| w.warning == Warning::HoldsReadyForPickup { count: 1 }));
+    assert_eq!(library.hold(first).unwrap().status, HoldStatus::Ready);
+}

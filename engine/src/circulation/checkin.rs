@@ -110,7 +110,7 @@ impl Desk<'_> {
                 patron_id: hold.patron_id,
                 to_branch: hold.pickup_branch.clone(),
             },
-            None => self.route_copy(item, &request.branch, request.today, &HashSet::new(), &mut warnings),
+            None => self.route_copy(item, &request.branch, request.today, &HashSet::new(), None, &mut warnings),
         };
         Ok(CheckinDecision {
             item_id: item.item_id,
@@ -139,13 +139,15 @@ impl Desk<'_> {
         at_branch: &str,
         today: Date,
         excluded: &HashSet<HoldId>,
+        lent_now: Option<ItemId>,
         warnings: &mut Vec<Warning>,
     ) -> CheckinOutcome {
         if Desk::item_block(item).is_none() {
             let holds = self.eligible_waiting_holds(item.bib_id, today, excluded);
             if !holds.is_empty() {
                 let mut copies = self.free_copies_of(item.bib_id);
-                copies.retain(|copy| copy.item.item_id != item.item_id);
+                // `lent_now`: a copy on the shelf that the same decision lends, so not free for the others.
+                copies.retain(|copy| copy.item.item_id != item.item_id && Some(copy.item.item_id) != lent_now);
                 let this_copy = 0;
                 copies.insert(this_copy, super::targeting::FreeCopy { item, branch: at_branch });
                 let matched = self.match_holds_to_copies(&holds, &copies);

@@ -4,11 +4,12 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::checkin::CheckinOutcome;
 use super::date::Date;
 use super::decisions::{Desk, ItemRef, PatronRef, Warning, WarningReport, CARD_EXPIRY_WARNING_DAYS};
 use super::error::Refusal;
-use super::state::{HoldId, HoldStatus, LoanId, PatronId};
-use crate::holdings::{BibId, ItemId};
+use super::state::{Hold, HoldId, HoldStatus, LoanId, PatronId};
+use crate::holdings::{BibId, ItemHolding, ItemId};
 
 /// A checkout at a counter or a self-check machine.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -65,8 +66,19 @@ pub struct CheckoutDecision {
     pub fulfils_hold: Option<HoldId>,
     /// The copy was in transit (scanned where it arrived): the service closes the transit.
     pub closes_transit: bool,
+    /// The copy set aside on this branch's hold shelf for the hold this loan fulfils, when the patron took
+    /// another copy of the title instead: it goes to the next in line (or back to the shelf) now.
+    pub releases_copy: Option<ReleasedCopy>,
     pub material_type: String,
     pub warnings: Vec<WarningReport>,
+}
+
+/// A copy on the hold shelf whose hold a loan of another copy fulfilled, and where it goes next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleasedCopy {
+    pub item_id: ItemId,
+    pub barcode: String,
+    pub next: CheckinOutcome,
 }
 
 impl Desk<'_> {
@@ -91,11 +103,25 @@ impl Desk<'_> {
             });
         }
         let mut warnings = Vec::new();
+        let mut releases_copy = None;
+        let set_aside_here = self.own_copy_set_aside_here(patron.patron_id, item, &request.branch, today);
         let fulfils_hold = match self.ledger.hold_trapping(item.item_id) {
             Some(hold) if hold.patron_id != patron.patron_id => {
                 return Err(Refusal::OnHoldForAnother { item_id: item.item_id, hold_id: hold.hold_id });
             }
             Some(hold) => Some(hold.hold_id),
+            None if let Some((hold, set_aside)) = set_aside_here => {
+                // The patron takes another copy of the title their copy waits on this hold shelf for: the
+                // hold is fulfilled, and the set-aside copy goes to whoever waits next (as if returned here),
+                // so the others lose nothing by this copy leaving the shelf.
+                let excluded = HashSet::from([hold.hold_id]);
+                let lent_now = Some(item.item_id);
+                let next = self.route_copy(set_aside, &hold.pickup_branch, today, &excluded, lent_now, &mut warnings);
+                let barcode = set_aside.barcode.clone();
+                warnings.push(Warning::SetAsideCopyReleased { barcode: barcode.clone(), next: next.clone() });
+                releases_copy = Some(ReleasedCopy { item_id: set_aside.item_id, barcode, next });
+                Some(hold.hold_id)
+            }
             None => {
                 let waiting = self.holds_needing_copy(item.item_id, item.bib_id, patron.patron_id, today);
                 if waiting > 0 {
@@ -157,9 +183,37 @@ impl Desk<'_> {
             due_on: due.open,
             fulfils_hold,
             closes_transit: self.ledger.transit_of(item.item_id).is_some(),
+            releases_copy,
             material_type: item.material_type.clone(),
             warnings: warnings.into_iter().map(WarningReport::from).collect(),
         })
+    }
+
+    /// The patron's title-level hold whose copy (another than `item`) waits on the hold shelf of the branch
+    /// lending, with that copy; none when someone else's item-level hold waits for `item` itself, which the
+    /// set-aside copy could not stand in for.
+    fn own_copy_set_aside_here(
+        &self,
+        patron_id: PatronId,
+        item: &ItemHolding,
+        branch: &str,
+        today: Date,
+    ) -> Option<(&Hold, &ItemHolding)> {
+        let hold = self.ledger.holds_of_patron(patron_id).into_iter().find(|hold| {
+            hold.bib_id == item.bib_id
+                && hold.status == HoldStatus::Ready
+                && hold.item_id.is_none()
+                && hold.pickup_branch == branch
+        })?;
+        let set_aside = self.holdings.item(hold.trapped_item()?)?;
+        let wanted_by_another = self.ledger.queue_of_bib(item.bib_id).any(|other| {
+            other.status == HoldStatus::Waiting
+                && other.patron_id != patron_id
+                && other.item_id == Some(item.item_id)
+                && other.not_before.is_none_or(|day| day <= today)
+                && self.hold_patron_can_be_served(other)
+        });
+        (set_aside.item_id != item.item_id && !wanted_by_another).then_some((hold, set_aside))
     }
 
     /// How many of other patrons' waiting holds (those that may be filled today) this copy is needed for,

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
+use super::checkin::CheckinOutcome;
 use super::date::Date;
 use super::error::Refusal;
 use super::rules::RulesMatrix;
@@ -92,6 +93,9 @@ pub enum Warning {
     ReservationOverridden { waiting: u32 },
     /// No rule gave the hold-shelf period for this hold, so the engine's default was used.
     HoldPickupDaysDefaulted { days: u16 },
+    /// The patron took another copy of a title whose copy waited for them on the hold shelf: that copy
+    /// goes to `next`, and staff take it from the hold shelf.
+    SetAsideCopyReleased { barcode: String, next: CheckinOutcome },
 }
 
 impl Warning {
@@ -110,6 +114,17 @@ impl Warning {
             Warning::HoldPickupDaysDefaulted { days } => {
                 format!("予約の取置期間の規則がないため、{days}日としました。")
             }
+            Warning::SetAsideCopyReleased { barcode, next } => {
+                let step = match next {
+                    CheckinOutcome::Shelve => "書架に戻してください".to_string(),
+                    CheckinOutcome::TransitHome { to_branch } => format!("所蔵館（{to_branch}）へ回送してください"),
+                    CheckinOutcome::HoldReady { .. } => "次の予約者の取置にしました。予約票を替えてください".to_string(),
+                    CheckinOutcome::HoldTransit { to_branch, .. } => {
+                        format!("次の予約者の受取館（{to_branch}）へ回送してください")
+                    }
+                };
+                format!("この貸出で予約が満たされたため、予約棚の資料（{barcode}）は{step}。")
+            }
         }
     }
 
@@ -125,6 +140,17 @@ impl Warning {
             }
             Warning::HoldPickupDaysDefaulted { days } => {
                 format!("No rule gives the hold-shelf period; {days} days were used.")
+            }
+            Warning::SetAsideCopyReleased { barcode, next } => {
+                let step = match next {
+                    CheckinOutcome::Shelve => "return it to the shelf".to_string(),
+                    CheckinOutcome::TransitHome { to_branch } => format!("send it home to {to_branch}"),
+                    CheckinOutcome::HoldReady { .. } => "it is held for the next patron: replace its slip".to_string(),
+                    CheckinOutcome::HoldTransit { to_branch, .. } => {
+                        format!("send it to {to_branch} for the next patron")
+                    }
+                };
+                format!("This loan fulfilled the hold: take copy {barcode} from the hold shelf; {step}.")
             }
         }
     }

@@ -212,7 +212,7 @@ impl Desk<'_> {
         let next = match (hold.status, released_item.and_then(|item_id| self.holdings.item(item_id))) {
             (HoldStatus::Ready, Some(item)) => {
                 let excluded = HashSet::from([hold.hold_id]);
-                Some(self.route_copy(item, &hold.pickup_branch, request.today, &excluded, &mut Vec::new()))
+                Some(self.route_copy(item, &hold.pickup_branch, request.today, &excluded, None, &mut Vec::new()))
             }
             _ => None,
         };
@@ -249,7 +249,7 @@ impl Desk<'_> {
         for hold in self.ledger.ready_holds_expired_before(today) {
             let (Some(item_id), Some(pickup_by)) = (hold.trapped_item(), hold.pickup_by) else { continue };
             let next = match self.holdings.item(item_id) {
-                Some(item) => self.route_copy(item, &hold.pickup_branch, today, &passed_on, &mut Vec::new()),
+                Some(item) => self.route_copy(item, &hold.pickup_branch, today, &passed_on, None, &mut Vec::new()),
                 None => CheckinOutcome::Shelve,
             };
             passed_on.extend(next.hold_id());

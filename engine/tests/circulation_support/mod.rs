@@ -207,6 +207,9 @@ impl Library {
         if let Some(hold_id) = decision.fulfils_hold {
             events.push(CirculationEvent::HoldClosed { seq: self.seq(), hold_id });
         }
+        if let Some(released) = &decision.releases_copy {
+            events.extend(self.route_events(released.item_id, &released.next));
+        }
         if decision.closes_transit {
             events.push(CirculationEvent::TransitClosed { seq: self.seq(), item_id: decision.item_id });
         }

@@ -35,6 +35,16 @@ from shoka.db.batches import Step, run_batch
 from shoka.errors import Conflict, NotFound
 
 
+class ReleasedCopy(msgspec.Struct, frozen=True):
+    """The copy that waited on the hold shelf for a hold a loan of another copy fulfilled, and where it goes:
+    status as a checkin's (shelve | transit_home | hold_ready | hold_transit)."""
+
+    item: str
+    status: str
+    hold: dict | None = None
+    transit_to: str | None = None
+
+
 class CheckoutResult(msgspec.Struct, frozen=True):
     loan_id: int
     due_date: dt.date
@@ -43,6 +53,7 @@ class CheckoutResult(msgspec.Struct, frozen=True):
     patron: str
     fulfilled_hold: int | None
     warnings: list[str]
+    released_copy: ReleasedCopy | None = None
 
 
 class CheckinResult(msgspec.Struct, frozen=True):
@@ -298,17 +309,30 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
         changes.add("loan", loan_id, {"item_id": item.item_id}, {
             "kind": "loan_opened", "loan_id": loan_id, "item_id": item.item_id, "patron_id": patron_id,
             "branch": branch, "due_on": decision["due_on"], "renewals": 0})
-        fulfilled = decision.get("fulfils_hold")
+        fulfilled, released = decision.get("fulfils_hold"), decision.get("releases_copy")
+        released_copy = None
         if fulfilled is not None:
-            writes.append(("counter_fulfil_hold", [now, fulfilled]))
             changes.add("hold", fulfilled, {"item_id": item.item_id}, {"kind": "hold_closed", "hold_id": fulfilled})
+            if released is None:
+                writes.append(("counter_fulfil_hold", [now, fulfilled]))
+            else:
+                # The copy set aside for the hold passes on now, and the database allows one hold per set-aside
+                # copy: the hold is closed first. The copy's record is the one locked already, which orders
+                # every change to the title's holds and copies.
+                await run_batch(connection, [("counter_fulfil_hold", [now, fulfilled])])
+                hold, transit_to = await pass_on(connection.cursor(), released["item_id"],
+                                                 (parties.branch_point, branch), released["next"], now, changes)
+                released_copy = ReleasedCopy(item=released["barcode"], status=released["next"]["kind"], hold=hold,
+                                             transit_to=transit_to)
         result = CheckoutResult(loan_id=loan_id, due_date=dt.date.fromisoformat(decision["due_on"]), item=barcode,
-                                title=item.title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision))
+                                title=item.title, patron=card, fulfilled_hold=fulfilled, warnings=_warnings(decision),
+                                released_copy=released_copy)
         await _write_and_commit(
             connection, replica, writes, changes, request_id=request_id, operation="checkout", answer=result,
             actor=actor, action="circulation.checkout", entity="loan", entity_id=loan_id,
             detail={"item": barcode, "patron_id": patron_id, "branch": branch, "due_on": decision["due_on"],
-                    "fulfils_hold": fulfilled, "override": staff_override})
+                    "fulfils_hold": fulfilled, "override": staff_override,
+                    **({"released_item": released_copy.item} if released_copy else {})})
     return result
 
 
@@ -405,6 +429,15 @@ async def carry_out(cursor: AsyncCursor, outcome: dict, item_id: int, branch: st
     changes.add("hold", hold_id, {"item_id": item_id}, await hold_event(cursor, hold_id))
     await _open_transit(cursor, item_id, branch_point, outcome["to_branch"], "hold", hold_id, now, changes)
     return {"hold_id": hold_id, "patron_id": patron_id, "pickup_branch": outcome["to_branch"]}, outcome["to_branch"]
+
+
+async def pass_on(cursor: AsyncCursor, item_id: int, where: tuple[int, str], next_outcome: dict, now: dt.datetime,
+                  changes: Changes) -> tuple[dict | None, str | None]:
+    """A released copy, at (or on its way to) the released hold's pickup branch `where` (service point id,
+    code): its open transit ends there and the copy goes where the engine says (carry_out's answer)."""
+    where_point, where_code = where
+    await _close_transit(cursor, item_id, now, changes)
+    return await carry_out(cursor, next_outcome, item_id, where_code, where_point, now, changes)
 
 
 async def _close_transit(cursor: AsyncCursor, item_id: int, now: dt.datetime, changes: Changes) -> None:

@@ -18,7 +18,7 @@ from psycopg.pq import TransactionStatus
 
 from shoka.audit import SYSTEM_ACTOR, Actor, record_operation
 from shoka.circulation.decisions import decide
-from shoka.circulation.desk import Changes, branch_id, carry_out, hold_event, refuse_unknown_card
+from shoka.circulation.desk import Changes, branch_id, hold_event, pass_on, refuse_unknown_card
 from shoka.errors import Conflict, NotFound
 
 
@@ -133,7 +133,7 @@ async def cancel_hold(connection: AsyncConnection, replica, *, hold_id: int, tod
         released = decision.get("released_item")
         changes.add("hold", hold_id, {"item_id": released}, {"kind": "hold_closed", "hold_id": hold_id})
         if released is not None and decision.get("next") is not None:
-            await _pass_on(cursor, released, where, decision["next"], now, changes)
+            await pass_on(cursor, released, where, decision["next"], now, changes)
         await record_operation(cursor, actor, "hold.cancel", "hold", hold_id,
                                {"reason": reason, "released_item": released})
         await changes.append_to_outbox(cursor)
@@ -145,18 +145,6 @@ async def _pickup_point(cursor, hold_id: int) -> tuple[int, str]:
     await cursor.execute("SELECT sp.id, sp.code FROM hold h JOIN service_point sp ON sp.id = h.pickup_service_point_id "
                          "WHERE h.id = %s", [hold_id])
     return await cursor.fetchone()
-
-
-async def _pass_on(cursor, item_id: int, where: tuple[int, str], next_outcome: dict, now: dt.datetime,
-                   changes: Changes) -> None:
-    """A released copy, at (or on its way to) the released hold's pickup branch `where`: its open transit
-    ends there and the copy goes where the engine says."""
-    where_point, where_code = where
-    await cursor.execute("UPDATE transit SET received_at = %s WHERE item_id = %s AND received_at IS NULL RETURNING id",
-                         [now, item_id])
-    for (transit_id,) in await cursor.fetchall():
-        changes.add("transit", transit_id, {"item_id": item_id}, {"kind": "transit_closed", "item_id": item_id})
-    await carry_out(cursor, next_outcome, item_id, where_code, where_point, now, changes)
 
 
 async def change_pickup(connection: AsyncConnection, replica, *, hold_id: int, pickup_branch: str, actor: Actor,
@@ -213,7 +201,7 @@ async def expire_ready_holds(pool, replica, *, today: dt.date, now: dt.datetime)
                         continue  # another process expired it already
                     changes.add("hold", expiry["hold_id"], {"item_id": expiry["item_id"]},
                                 {"kind": "hold_closed", "hold_id": expiry["hold_id"]})
-                    await _pass_on(cursor, expiry["item_id"], where, expiry["next"], now, changes)
+                    await pass_on(cursor, expiry["item_id"], where, expiry["next"], now, changes)
                     await record_operation(cursor, SYSTEM_ACTOR, "hold.expire", "hold", expiry["hold_id"],
                                            {"item_id": expiry["item_id"], "next": expiry["next"]["kind"]})
                     await changes.append_to_outbox(cursor)
