@@ -294,6 +294,11 @@ impl Holdings {
         }
     }
 
+    /// The copies whose circulation state is anything but on the shelf.
+    pub fn items_off_shelf(&self) -> impl Iterator<Item = ItemId> + '_ {
+        self.items.values().filter(|item| item.circulation != CirculationState::OnShelf).map(|item| item.item_id)
+    }
+
     /// Changes one copy's circulation state (checkout, return, transit, hold shelf).
     pub fn set_circulation(&mut self, item_id: ItemId, circulation: CirculationState) -> bool {
         let Some(item) = self.items.get_mut(&item_id) else { return false };

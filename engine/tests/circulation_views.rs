@@ -164,6 +164,17 @@ fn the_consistency_check_names_each_difference() {
 }
 
 #[test]
+fn the_consistency_check_finds_a_copy_shown_off_the_shelf_that_no_record_explains() {
+    let library = Library::new();
+    let expected = ConsistencySnapshot::default();
+    assert!(library.circulation.check_consistency(&expected).is_empty());
+    library.holdings.write().set_circulation(ItemId(3000), CirculationState::OnLoan { due_on: "2026-12-04".into() });
+    let differences = library.circulation.check_consistency(&expected);
+    let summary: Vec<(Entity, u64, DifferenceKind)> = differences.iter().map(|d| (d.entity, d.id, d.kind)).collect();
+    assert_eq!(summary, vec![(Entity::ItemState, 3000, DifferenceKind::Differs)]);
+}
+
+#[test]
 fn events_round_trip_as_json_and_apply_once() {
     let json = r#"[
         {"kind": "patron_upserted", "seq": 10, "patron_id": 1, "card": "A1", "category": "adult",

@@ -3,7 +3,8 @@
 //! A replica that missed or misapplied an event answers counter questions wrongly without failing, so
 //! operators need a way to see drift. The service reads the open loans, holds and transits (and, if
 //! it wishes, the patrons) in one snapshot; the engine compares record by record, field by field, and
-//! also checks that the holdings search uses agree with the ledger for every copy either side mentions.
+//! also checks that the holdings search uses agree with the ledger for every copy either side mentions
+//! and every copy the holdings show off the shelf.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -155,15 +156,21 @@ impl Desk<'_> {
             expected.transits.iter().map(|transit| (transit.item_id.0, transit)),
             &mut differences,
         );
-        // What search shows for each copy either side mentions, against what the database's rows imply.
+        // What search shows for each copy either side mentions, or that search shows off the shelf (a state
+        // left behind when neither side has the loan, hold or transit any more), against what the database's
+        // rows imply.
         let mut from_database = Ledger::default();
         expected.loans.iter().cloned().for_each(|loan| from_database.put_loan(loan));
         expected.holds.iter().cloned().for_each(|hold| from_database.put_hold(hold));
         for transit in &expected.transits {
             from_database.transits.insert(transit.item_id, transit.clone());
         }
-        let items: BTreeSet<ItemId> =
-            self.ledger.items_in_circulation().chain(from_database.items_in_circulation()).collect();
+        let items: BTreeSet<ItemId> = self
+            .ledger
+            .items_in_circulation()
+            .chain(from_database.items_in_circulation())
+            .chain(self.holdings.items_off_shelf())
+            .collect();
         for item_id in items {
             if let Some(item) = self.holdings.item(item_id) {
                 let expected_state = from_database.circulation_state_of(item_id);
