@@ -20,7 +20,7 @@ from shoka.circulation import consistency, desk, engine_state, holds
 from shoka.circulation.replica import ReplicaBehind
 from shoka.clock import library_today, utc_now
 from shoka.errors import Conflict
-from shoka.replica import outbox, retention
+from shoka.replica import engine_replica, outbox, retention
 from shoka.replica.engine_replica import EngineReplica
 
 DESK = Actor(kind="staff", name="desk-test")
@@ -296,6 +296,36 @@ def test_replicas_answer_shoka_check_after_losing_their_maintenance_connection(u
     assert cut == 2  # one kept connection each, not one per tick
     assert set(report["answers"]) == replica_ids and not report["silent"]
     assert all(differences == [] for _seq, differences in report["answers"].values())
+
+
+def test_a_replica_keeps_announcing_itself_while_it_answers_a_long_check(url, monkeypatch):
+    """Answering `shoka check` takes seconds on a large library; meanwhile the heartbeat must go on, or the
+    replica would count as dead (not asked by the next check, and pruned past by retention)."""
+    monkeypatch.setattr(engine_replica, "MAINTENANCE_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(engine_replica, "HEARTBEAT_TICKS", 2)
+
+    async def scenario(here, _elsewhere):
+        compare = here._compare
+
+        async def slow_compare():
+            await asyncio.sleep(1.5)
+            return await compare()
+
+        monkeypatch.setattr(here, "_compare", slow_compare)
+        await asyncio.sleep(0.5)  # both replicas have announced themselves, so the check asks both
+        report = asyncio.create_task(asyncio.to_thread(consistency.run_check, url, 20.0))
+        await asyncio.sleep(1.0)  # the check is being answered (two slow comparisons)
+        beats = []
+        with psycopg.connect(url, autocommit=True) as connection:
+            for _ in range(2):
+                beats.append(connection.execute("SELECT heartbeat_at FROM engine_replica WHERE replica_id = %s",
+                                                [here.replica_id]).fetchone()[0])
+                await asyncio.sleep(0.5)
+        return beats, await report
+
+    beats, report = asyncio.run(two_replicas(url, scenario))
+    assert beats[1] > beats[0]
+    assert not report["silent"] and all(differences == [] for _seq, differences in report["answers"].values())
 
 
 def prune_everything_followed(url: str) -> int:

@@ -78,7 +78,7 @@ def run_check(database_url: str, timeout_seconds: float = 30.0) -> dict:
         connection.execute("SELECT pg_notify('shoka_outbox', 'check')")
         deadline = time.monotonic() + timeout_seconds
         answers: dict[str, tuple[int, list]] = {}
-        while time.monotonic() < deadline and len(answers) < len(live):
+        while time.monotonic() < deadline and not set(live) <= set(answers):
             for replica_id, applied_seq, differences in connection.execute(
                     "SELECT replica_id, applied_seq, differences FROM replica_check_result WHERE check_id = %s",
                     [check_id]):

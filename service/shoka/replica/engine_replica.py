@@ -50,6 +50,7 @@ class EngineReplica:
         self.follower = OutboxFollower(database_url, [self.catalogue_replica, self.circulation_replica],
                                        on_caught_up=self.caught_up.advance, on_reloaded=self._reloaded)
         self._maintenance: asyncio.Task | None = None
+        self._checking: asyncio.Task | None = None  # answering `shoka check` requests
         self._retention: asyncio.Task | None = None
         self._started = False
         self.database_url = database_url
@@ -151,10 +152,20 @@ class EngineReplica:
                 await asyncio.to_thread(self.catalogue_replica.maintain)
                 if ticks % HEARTBEAT_TICKS == 1:
                     await asyncio.to_thread(self._heartbeat)
-                await self._answer_checks()
+                # Answering a check reads the whole open state twice (seconds at tier L): a task of its own, so
+                # that the heartbeat goes on meanwhile and the replica is not taken for dead and pruned past.
+                if self._checking is None or self._checking.done():
+                    self._checking = asyncio.create_task(self._answer_checks_or_log(), name="consistency-check")
             except Exception:
                 logger.exception("engine maintenance failed; retrying")
                 self._close_maintenance_connection()  # the next tick starts on a fresh one
+
+    async def _answer_checks_or_log(self) -> None:
+        try:
+            await self._answer_checks()
+        except Exception:
+            logger.exception("answering a consistency check failed; retrying")
+            self._close_maintenance_connection()  # the next tick starts on a fresh one
 
     async def _retain(self) -> None:
         """A retention round (shoka.replica.retention) every ROUND_INTERVAL_SECONDS, on a connection of its own:
@@ -212,7 +223,7 @@ class EngineReplica:
         return seq, await asyncio.to_thread(consistency.differences_from, self.circulation, state)
 
     async def stop(self) -> None:
-        for task in (self._maintenance, self._retention):
+        for task in (self._maintenance, self._checking, self._retention):
             if task is not None:
                 task.cancel()
         await self.follower.stop()
