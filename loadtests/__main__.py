@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--generator-processes", type=int,
                      default=int(_environment("LOADTEST_GENERATOR_PROCESSES", "2")))
     run.add_argument("--http-workers", type=int, default=2)
+    run.add_argument("--paced-rate", type=float, default=float(_environment("LOADTEST_PACED_RATE", "500")),
+                     help="checkouts a second the paced lending desks share (default: the target, 500)")
     run.add_argument("--results-folder", type=Path,
                      default=_environment("LOADTEST_RESULTS_FOLDER", str(RESULTS_FOLDER)))
     run.add_argument("--report", type=Path, default=_environment("LOADTEST_REPORT", str(REPORT)),
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         written = write_report(arguments.results_folder, arguments.report, _readme_for(arguments.report))
         print(f"wrote {arguments.report} from {', '.join(path.name for path in written)}")
         return 0
+    if arguments.paced_rate <= 0:
+        print(f"loadtest: --paced-rate must be a positive number of checkouts a second, not {arguments.paced_rate:g}",
+              file=sys.stderr)
+        return 2
     try:
         plans = tier_plan(arguments.tier, arguments.scenarios, arguments.scale)
     except PlanError as error:
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                          credentials=arguments.credentials, plans=plans, plan_text=arguments.scenarios,
                          scale=arguments.scale, generator_processes=arguments.generator_processes,
                          http_workers=arguments.http_workers, results_folder=arguments.results_folder,
-                         keep_baseline=not arguments.drop_baseline)
+                         keep_baseline=not arguments.drop_baseline, paced_checkouts_per_second=arguments.paced_rate)
     Run(options).execute()
     if str(arguments.report) != "-":
         from loadtests.report import write_report

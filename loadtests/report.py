@@ -257,11 +257,12 @@ def tier_section(results: dict, path: Path, drawn: dict[str, Path], plot_prefix:
         "The checkout rate: each desk serves a queue of its own patrons at the largest branch, each borrowing one "
         "to three copies a visit, nothing returned during the step (what was lent is returned in SQL after it); no "
         "pause between scans. The floor runs the same checkouts as bare transactions.", "desks")
+    rate = f"{results.get('paced_checkouts_per_second', 500):g}"
     lines += beside_baseline(
-        results, "lending_paced", "lending_floor_paced", "Lending desks at 500 checkouts/s",
-        "The same desks, paced: together they are due to lend 500 copies a second, each desk on its own Poisson "
+        results, "lending_paced", "lending_floor_paced", f"Lending desks at {rate} checkouts/s",
+        f"The same desks, paced: together they are due to lend {rate} copies a second, each desk on its own Poisson "
         "schedule, and each checkout is timed from when it was due, so a slow answer counts in every scan it held "
-        "up. The latency at the target rate rather than at saturation; the floor paced alike.", "desks")
+        "up. The latency at that rate rather than at saturation; the floor paced alike.", "desks")
     kiosk_steps = targets.steps_of(results, "sip2")
     if kiosk_steps:
         lines += ["", "### SIP2 self-check kiosks", "",

@@ -52,6 +52,7 @@ class RunOptions:
     http_workers: int
     results_folder: Path
     keep_baseline: bool = True
+    paced_checkouts_per_second: float = scenarios.PACED_CHECKOUTS_PER_SECOND
 
 
 def log(message: str) -> None:
@@ -101,8 +102,8 @@ def kiosk_branch(connection: psycopg.Connection, user_name: str, fallback: str) 
     return row[0] if row else fallback
 
 
-def prepare(connection: psycopg.Connection, plans: list[ScenarioPlan], credentials: dict, token: str) -> \
-        scenarios.Prepared:
+def prepare(connection: psycopg.Connection, plans: list[ScenarioPlan], credentials: dict, token: str,
+            paced_checkouts_per_second: float = scenarios.PACED_CHECKOUTS_PER_SECOND) -> scenarios.Prepared:
     needed = scenarios.stations_needed(plans)
     branches = library_data.lending_branches(connection)
     sip2 = next(member for member in credentials["staff"] if member["role"] == "sip2")
@@ -116,7 +117,7 @@ def prepare(connection: psycopg.Connection, plans: list[ScenarioPlan], credentia
         queries=tuple(draw_queries(connection, QUERY_COUNT, QUERY_SEED)),
         record_ids=tuple(library_data.record_ids(connection, 2000)), staff_token=token, desks=tuple(desks),
         floor_desks=tuple(floor_desks), kiosks=tuple(kiosks), sip2_user=sip2["username"],
-        sip2_password=sip2["password"])
+        sip2_password=sip2["password"], paced_checkouts_per_second=paced_checkouts_per_second)
 
 
 def draw_lenders(database_url: str, prepared: scenarios.Prepared, plan: ScenarioPlan,
@@ -159,6 +160,7 @@ class Run:
                               "started_at": dt.datetime.now().isoformat(timespec="seconds"),
                               "plan": [plan.describe() for plan in options.plans], "plan_text": options.plan_text,
                               "scale": options.scale, "steps": [],
+                              "paced_checkouts_per_second": options.paced_checkouts_per_second,
                               "contention": {"load_average_before": [round(value, 2) for value in os.getloadavg()]},
                               "generator": {"processes": options.generator_processes,
                                             "client": "asyncio, raw HTTP/1.1 keep-alive and SIP2 sockets",
@@ -208,7 +210,8 @@ class Run:
                     f"{disk['p99_ms']} ms, max {disk['max_ms']} ms ({disk['over_50_ms']} of {disk['syncs']:,} "
                     "over 50 ms; see loadtests/disk_probe.py)")
             with psycopg.connect(database_url) as connection:
-                prepared = prepare(connection, options.plans, credentials, staff_token(service.base_url, credentials))
+                prepared = prepare(connection, options.plans, credentials, staff_token(service.base_url, credentials),
+                                   options.paced_checkouts_per_second)
                 lent = [barcode for station in prepared.desks + prepared.floor_desks + prepared.kiosks
                         for barcode in station.copies]
                 if any(plan.name == "search_fts" for plan in options.plans):

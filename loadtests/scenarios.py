@@ -22,7 +22,8 @@ OPAC_THINK_SECONDS = (1.0, 3.0)
 DESK_THINK_SECONDS = (1.0, 2.0)
 KIOSK_THINK_SECONDS = (2.0, 4.0)
 # The paced lending steps: the desks together are due to lend this many copies a second (the counter's target
-# rate), each on its own Poisson schedule, so latency is read at that load rather than at saturation.
+# rate, unless a run asks for another: `--paced-rate`), each on its own Poisson schedule, so latency is read at
+# that load rather than at saturation.
 PACED_CHECKOUTS_PER_SECOND = 500.0
 
 
@@ -37,6 +38,7 @@ class Prepared:
     sip2_user: str
     sip2_password: str
     lenders: tuple[Station, ...] = ()  # drawn for each step of a lending scenario (runner.draw_lenders)
+    paced_checkouts_per_second: float = PACED_CHECKOUTS_PER_SECOND
 
     def targets(self, render) -> tuple[str, ...]:
         return tuple(render(request) for request in self.queries)
@@ -85,10 +87,12 @@ def step_groups(name: str, level: tuple[int, ...], prepared: Prepared) -> list[U
         return [UserGroup(FloorDesks(prepared.lenders, lend_only=True), level[0])]
     if name == "lending_paced":
         return [UserGroup(CounterDesks(prepared.lenders, prepared.staff_token, lend_only=True,
-                                       requests_per_second=PACED_CHECKOUTS_PER_SECOND / level[0]), level[0])]
+                                       requests_per_second=prepared.paced_checkouts_per_second / level[0]),
+                          level[0])]
     if name == "lending_floor_paced":
         return [UserGroup(FloorDesks(prepared.lenders, lend_only=True,
-                                     requests_per_second=PACED_CHECKOUTS_PER_SECOND / level[0]), level[0])]
+                                     requests_per_second=prepared.paced_checkouts_per_second / level[0]),
+                          level[0])]
     if name == "sip2":
         return [UserGroup(SelfCheckKiosks(prepared.kiosks, prepared.sip2_user, prepared.sip2_password), level[0])]
     if name == "opening_day":

@@ -1,5 +1,7 @@
 """Reading scenario plans: `name=LEVELS@SECONDS`, tier defaults, scaling."""
 
+import dataclasses
+
 import pytest
 
 from loadtests.plan import (SCENARIOS, PlanError, default_plan, parse_entry, parse_plan, planned_seconds, tier_plan,
@@ -86,3 +88,25 @@ def test_scale_shortens_every_step_but_not_below_two_seconds():
 def test_warm_up_is_shorter_for_short_trial_steps():
     assert warmup_seconds(20) == 3.0
     assert warmup_seconds(2) == 1.0
+
+
+def test_the_paced_desks_share_the_rate_a_run_asks_for():
+    """`--paced-rate`: the paced lending desks (API and floor) share that many checkouts a second, 500 unless
+    asked, so that latency can be read at several loads below saturation."""
+    from loadtests import scenarios
+
+    prepared = scenarios.Prepared(queries=(), record_ids=(), staff_token="", desks=(), floor_desks=(), kiosks=(),
+                                  sip2_user="", sip2_password="")
+    slower = dataclasses.replace(prepared, paced_checkouts_per_second=100.0)
+    for name in ("lending_paced", "lending_floor_paced"):
+        (default,) = scenarios.step_groups(name, (8,), prepared)
+        (group,) = scenarios.step_groups(name, (8,), slower)
+        assert (default.users, group.users) == (8, 8)
+        assert (default.workload.requests_per_second, group.workload.requests_per_second) == (500 / 8, 100 / 8)
+
+
+def test_a_paced_rate_that_is_not_positive_is_refused(capsys):
+    from loadtests.__main__ import main
+
+    assert main(["run", "--paced-rate", "0", "--scenarios", "lending_paced=8@1"]) == 2
+    assert "--paced-rate" in capsys.readouterr().err
