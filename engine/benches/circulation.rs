@@ -183,6 +183,7 @@ fn decisions(criterion: &mut Criterion) {
         branch: "b01".into(),
         today,
         staff_override: false,
+        staffed: true,
     };
     circulation.decide_checkout(&checkout).expect("a checkout the rules allow");
     // Copy 0 is lent and its title has two waiting holds.

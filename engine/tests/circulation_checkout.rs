@@ -40,6 +40,7 @@ fn patrons_and_items_by_card_and_barcode() {
         branch: "gyotoku".into(),
         today: date(FRIDAY),
         staff_override: false,
+        staffed: true,
     };
     let decision = library.circulation.decide_checkout(&request).unwrap();
     assert_eq!((decision.patron_id, decision.item_id), (PatronId(2), ItemId(1001)));
@@ -418,4 +419,16 @@ fn a_set_aside_copy_is_not_released_for_a_copy_another_patron_holds_by_item_or_a
     assert_eq!((decision.fulfils_hold, decision.releases_copy), (None, None));
     assert!(decision.warnings.iter().any(|w| w.warning == Warning::HoldsReadyForPickup { count: 1 }));
     assert_eq!(library.hold(first).unwrap().status, HoldStatus::Ready);
+}
+
+#[test]
+fn a_self_check_kiosk_leaves_the_set_aside_copy_where_it_is() {
+    // Nobody at a kiosk can take the copy off the hold shelf, so the hold stays and the patron is reminded.
+    let (library, first, _second) = copy_set_aside_for_patron_1(false);
+    let kiosk = CheckoutRequest { staffed: false, ..library.checkout_request(1, 1002, "central", "2026-11-21") };
+    let decision = library.circulation.decide_checkout(&kiosk).unwrap();
+    assert_eq!((decision.fulfils_hold, decision.releases_copy), (None, None));
+    assert!(decision.warnings.iter().any(|w| w.warning == Warning::HoldsReadyForPickup { count: 1 }));
+    let staffed = library.try_checkout(1, 1002, "central", "2026-11-21").unwrap();
+    assert_eq!(staffed.fulfils_hold, Some(first));
 }

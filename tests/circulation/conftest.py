@@ -73,3 +73,24 @@ class Library:
                  AND NOT EXISTS (SELECT 1 FROM hold h WHERE h.bib_id = i.bib_id AND h.status IN ('waiting','ready','in_transit'))
                  AND NOT EXISTS (SELECT 1 FROM transit t WHERE t.item_id = i.id AND t.received_at IS NULL)
                ORDER BY i.id LIMIT %s""", branch, count)
+
+    def copy_set_aside(self, patrons: int = 2) -> tuple[str, str, list[str], list[int]]:
+        """A title with two free copies at central: the first lent, held by `patrons` patrons in turn
+        (pickup central), and returned there, so that it waits on the hold shelf for the first; the second
+        still on the open shelf. Returns (set-aside barcode, other barcode, cards, hold ids)."""
+        free = dict(self.free_items(400))
+        set_aside, other = next(pair for pair in self.query(
+            "SELECT a.barcode, b.barcode FROM item a JOIN item b ON b.bib_id = a.bib_id AND b.id > a.id "
+            "WHERE a.barcode = ANY(%s) AND b.barcode = ANY(%s)", list(free), list(free)))
+        cards: list[str] = []
+        for _ in range(patrons + 1):
+            cards.append(self.free_patron(exclude=set(cards)))
+        borrower, cards = cards[0], cards[1:]
+        assert self.post("/api/v1/circulation/checkout", {"patron": borrower, "item": set_aside}).status_code == 201
+        holds = [self.post("/api/v1/holds", {"patron": card, "bib_id": free[set_aside], "pickup_branch": "central"})
+                 for card in cards]
+        assert all(hold.status_code == 201 for hold in holds), [hold.text for hold in holds]
+        hold_ids = [hold.json()["hold_id"] for hold in holds]
+        returned = self.post("/api/v1/circulation/checkin", {"item": set_aside, "branch": "central"}).json()
+        assert returned["status"] == "hold_ready" and returned["hold"]["hold_id"] == hold_ids[0]
+        return set_aside, other, cards, hold_ids

@@ -127,34 +127,21 @@ def test_a_returned_copy_is_trapped_for_the_first_hold_and_fulfils_it(library):
 def test_taking_another_copy_of_a_title_set_aside_for_the_patron_passes_the_set_aside_copy_on(library):
     """A patron whose copy waits on the hold shelf takes another copy of the title from the open shelf: the
     loan fulfils the hold, and the set-aside copy goes to the next in line, with the clerk told so."""
-    free = {barcode: bib_id for barcode, bib_id in library.free_items(400)}
-    set_aside, taken = next(pair for pair in library.query(
-        "SELECT a.barcode, b.barcode FROM item a JOIN item b ON b.bib_id = a.bib_id AND b.id > a.id "
-        "WHERE a.barcode = ANY(%s) AND b.barcode = ANY(%s)", list(free), list(free)))
-    bib_id = free[set_aside]
-    borrower = library.free_patron()
-    first = library.free_patron(exclude={borrower})
-    second = library.free_patron(exclude={borrower, first})
-    assert library.post("/api/v1/circulation/checkout", {"patron": borrower, "item": set_aside}).status_code == 201
-    holds = [library.post("/api/v1/holds", {"patron": card, "bib_id": bib_id, "pickup_branch": "central"}).json()
-             for card in (first, second)]
-    returned = library.post("/api/v1/circulation/checkin", {"item": set_aside, "branch": "central"}).json()
-    assert returned["status"] == "hold_ready" and returned["hold"]["hold_id"] == holds[0]["hold_id"]
-
+    set_aside, taken, (first, second), holds = library.copy_set_aside()
     loan = library.post("/api/v1/circulation/checkout", {"patron": first, "item": taken, "branch": "central"})
     assert loan.status_code == 201, loan.text
     body = loan.json()
-    assert body["fulfilled_hold"] == holds[0]["hold_id"]
+    assert body["fulfilled_hold"] == holds[0]
     assert body["released_copy"]["item"] == set_aside and body["released_copy"]["status"] == "hold_ready"
-    assert body["released_copy"]["hold"]["hold_id"] == holds[1]["hold_id"]
+    assert body["released_copy"]["hold"]["hold_id"] == holds[1]
     assert any(f"予約棚の資料（{set_aside}）" in warning for warning in body["warnings"]), body["warnings"]
-    statuses = dict(library.query("SELECT id, status FROM hold WHERE id = ANY(%s)", [h["hold_id"] for h in holds]))
-    assert statuses == {holds[0]["hold_id"]: "fulfilled", holds[1]["hold_id"]: "ready"}
+    statuses = dict(library.query("SELECT id, status FROM hold WHERE id = ANY(%s)", holds))
+    assert statuses == {holds[0]: "fulfilled", holds[1]: "ready"}
     picked_up = library.post("/api/v1/circulation/checkout", {"patron": second, "item": set_aside})
-    assert picked_up.status_code == 201 and picked_up.json()["fulfilled_hold"] == holds[1]["hold_id"]
+    assert picked_up.status_code == 201 and picked_up.json()["fulfilled_hold"] == holds[1]
     entry = library.query("SELECT detail FROM operation_log WHERE action = 'circulation.checkout' "
                           "AND detail->>'item' = %s ORDER BY id DESC LIMIT 1", taken)[0][0]
-    assert entry["fulfils_hold"] == holds[0]["hold_id"] and entry["released_item"] == set_aside
+    assert entry["fulfils_hold"] == holds[0] and entry["released_item"] == set_aside
 
 
 def test_holds_can_be_cancelled_and_moved_and_show_in_pick_lists(library):

@@ -96,6 +96,17 @@ def test_checkin_of_a_copy_someone_waits_for_alerts_the_sorter(terminal, sip2_li
         assert len(fields_of(patron, 61)["CD"]) == 1
 
 
+def test_a_kiosk_checkout_of_another_copy_leaves_the_copy_set_aside_on_the_hold_shelf(terminal, sip2_library):
+    """Nobody at a kiosk can take the set-aside copy off the hold shelf, so its hold is not fulfilled there
+    (at a counter it would be, and the copy passed on)."""
+    set_aside, other, (first,), (hold_id,) = sip2_library.copy_set_aside(patrons=1)
+    assert terminal.checkout(first, other).startswith("121")
+    assert sip2_library.query("SELECT status, trapped_item_id IS NOT NULL FROM hold WHERE id = %s",
+                              hold_id) == [("ready", True)]
+    assert terminal.item_information(set_aside)[2:4] == "08"  # still waiting on the hold shelf
+    assert terminal.checkin(other).startswith("101")
+
+
 def test_patron_information_lists_are_paged(terminal, sip2_library):
     card = sip2_library.free_patron()
     items = sip2_library.free_items(3)

@@ -22,6 +22,9 @@ pub struct CheckoutRequest {
     pub today: Date,
     /// Staff lend a copy although other patrons' holds wait for it (`ReservedForOthers` only).
     pub staff_override: bool,
+    /// Someone at the desk can take a copy off the hold shelf: a staffed counter, not a self-check kiosk.
+    /// Only then does a loan of another copy of the title release the copy set aside for the patron.
+    pub staffed: bool,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +41,8 @@ struct CheckoutRequestFields {
     today: Date,
     #[serde(default)]
     staff_override: bool,
+    #[serde(default)]
+    staffed: bool,
 }
 
 impl TryFrom<CheckoutRequestFields> for CheckoutRequest {
@@ -50,6 +55,7 @@ impl TryFrom<CheckoutRequestFields> for CheckoutRequest {
             branch: fields.branch,
             today: fields.today,
             staff_override: fields.staff_override,
+            staffed: fields.staffed,
         })
     }
 }
@@ -104,7 +110,10 @@ impl Desk<'_> {
         }
         let mut warnings = Vec::new();
         let mut releases_copy = None;
-        let set_aside_here = self.own_copy_set_aside_here(patron.patron_id, item, &request.branch, today);
+        let set_aside_here = request
+            .staffed
+            .then(|| self.own_copy_set_aside_here(patron.patron_id, item, &request.branch, today))
+            .flatten();
         let fulfils_hold = match self.ledger.hold_trapping(item.item_id) {
             Some(hold) if hold.patron_id != patron.patron_id => {
                 return Err(Refusal::OnHoldForAnother { item_id: item.item_id, hold_id: hold.hold_id });

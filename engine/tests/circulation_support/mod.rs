@@ -181,6 +181,7 @@ impl Library {
             branch: branch.to_string(),
             today: date(today),
             staff_override: false,
+            staffed: true,
         }
     }
 

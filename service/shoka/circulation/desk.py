@@ -285,9 +285,10 @@ async def _write_and_commit(connection: AsyncConnection, replica, writes: list[S
 
 
 async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: str, branch: str, today: dt.date,
-                   now: dt.datetime, actor: Actor, staff_override: bool = False,
+                   now: dt.datetime, actor: Actor, staff_override: bool = False, staffed: bool = True,
                    request_id: str | None = None) -> CheckoutResult:
-    """The busiest use case: two messages, the locks and reads, then the writes with COMMIT."""
+    """The busiest use case: two messages, the locks and reads, then the writes with COMMIT. `staffed`: lent
+    at a counter, where someone can take a copy off the hold shelf (not at a self-check kiosk)."""
     engine = replica.circulation
     changes = Changes()
     async with _last_guards_answered(), counter_transaction(connection):
@@ -299,7 +300,7 @@ async def checkout(connection: AsyncConnection, replica, *, card: str, barcode: 
         await replica.bring_current(parties.position)
         decision = await decide(engine, "decide_checkout", {
             "patron_id": patron_id, "item_id": item.item_id, "branch": branch, "today": today.isoformat(),
-            "staff_override": staff_override})
+            "staff_override": staff_override, "staffed": staffed})
         ndc = item.ndc
         writes: list[Step] = [("counter_open_loan", [
             loan_id, item.item_id, patron_id, parties.branch_point, now, decision["due_on"], parties.category,

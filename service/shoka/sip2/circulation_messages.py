@@ -76,7 +76,7 @@ async def checkout_message(session: Session, request: Request) -> str:
         async with context.pools.staff.connection() as connection:
             result = await desk.checkout(connection, context.replica, card=card, barcode=barcode,
                                          branch=terminal.branch, today=today, now=utc_now(), actor=terminal.actor,
-                                         request_id=session.request_id(request))
+                                         staffed=False, request_id=session.request_id(request))
     except ShokaError as refusal:
         return await refused(refusal_text(refusal, language))
     summary = await patron_summary(context, card, today, terminal.branch)
