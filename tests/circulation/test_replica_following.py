@@ -335,18 +335,25 @@ def prune_everything_followed(url: str) -> int:
         return retention.prune(connection, grace=dt.timedelta(0)).pruned_through
 
 
+async def stall_then_prune(url: str, stalled: EngineReplica, elsewhere: EngineReplica, copies: list[str]) -> int:
+    """`stalled` stops following (and heartbeating) for a while, `elsewhere` lends `copies` to P1 meanwhile, and
+    retention prunes every event elsewhere has followed; returns pruned_through."""
+    await stalled.follower.stop()
+    for replica in (stalled, elsewhere):
+        replica._maintenance.cancel()
+    for barcode in copies:
+        await lend(url, elsewhere, "P1", barcode)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("UPDATE engine_replica SET heartbeat_at = now() - interval '1 minute', applied_seq = 0 "
+                           "WHERE replica_id = %s", [stalled.replica_id])
+        connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event) "
+                           "WHERE replica_id = %s", [elsewhere.replica_id])
+    return prune_everything_followed(url)
+
+
 def test_a_replica_behind_pruned_events_reloads_its_loan_state_and_follows_on(url):
     async def scenario(stalled, elsewhere):
-        await stalled.follower.stop()  # a process that stopped following (and heartbeating) for a while
-        for replica in (stalled, elsewhere):
-            replica._maintenance.cancel()
-        await lend(url, elsewhere, "P1", "C1")
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute("UPDATE engine_replica SET heartbeat_at = now() - interval '1 minute', applied_seq = 0 "
-                               "WHERE replica_id = %s", [stalled.replica_id])
-            connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event) "
-                               "WHERE replica_id = %s", [elsewhere.replica_id])
-        pruned_through = prune_everything_followed(url)
+        pruned_through = await stall_then_prune(url, stalled, elsewhere, ["C1"])
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as reader:
             await stalled.follower.catch_up(reader)  # finds the hole: reloads instead of skipping the loan
             reloaded = loans_of(stalled, "P1")
@@ -367,17 +374,7 @@ def test_a_desk_on_a_replica_behind_pruned_events_waits_for_the_reload_instead_o
     position answer cannot carry them. The desk must not decide on the state without them (the patron's two
     loans elsewhere): it waits for the follower, which reloads, and then decides on the full state."""
     async def scenario(stalled, elsewhere):
-        await stalled.follower.stop()
-        for replica in (stalled, elsewhere):
-            replica._maintenance.cancel()
-        await lend(url, elsewhere, "P1", "C1")
-        await lend(url, elsewhere, "P1", "C2")
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute("UPDATE engine_replica SET heartbeat_at = now() - interval '1 minute', applied_seq = 0 "
-                               "WHERE replica_id = %s", [stalled.replica_id])
-            connection.execute("UPDATE engine_replica SET applied_seq = (SELECT max(seq) FROM outbox_event) "
-                               "WHERE replica_id = %s", [elsewhere.replica_id])
-        pruned_through = prune_everything_followed(url)
+        pruned_through = await stall_then_prune(url, stalled, elsewhere, ["C1", "C2"])
         with pytest.raises(ReplicaBehind):  # the follower is stopped: nothing can bring the state back
             await lend(url, stalled, "P1", "C3")
         # A position answer that reached further before the reload (pretended here) may have gone with the
