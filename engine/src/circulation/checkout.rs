@@ -110,16 +110,12 @@ impl Desk<'_> {
         }
         let mut warnings = Vec::new();
         let mut releases_copy = None;
-        let set_aside_here = request
-            .staffed
-            .then(|| self.own_copy_set_aside_here(patron.patron_id, item, &request.branch, today))
-            .flatten();
         let fulfils_hold = match self.ledger.hold_trapping(item.item_id) {
             Some(hold) if hold.patron_id != patron.patron_id => {
                 return Err(Refusal::OnHoldForAnother { item_id: item.item_id, hold_id: hold.hold_id });
             }
             Some(hold) => Some(hold.hold_id),
-            None if let Some((hold, set_aside)) = set_aside_here => {
+            None if let Some((hold, set_aside)) = self.own_copy_set_aside_here(patron.patron_id, item, request) => {
                 // The patron takes another copy of the title their copy waits on this hold shelf for: the
                 // hold is fulfilled, and the set-aside copy goes to whoever waits next (as if returned here),
                 // so the others lose nothing by this copy leaving the shelf.
@@ -198,30 +194,29 @@ impl Desk<'_> {
         })
     }
 
-    /// The patron's title-level hold whose copy (another than `item`) waits on the hold shelf of the branch
-    /// lending, with that copy; none when someone else's item-level hold waits for `item` itself, which the
-    /// set-aside copy could not stand in for.
+    /// At a staffed desk, the patron's title-level hold whose copy (another than `item`) waits on the hold
+    /// shelf of the branch lending, with that copy; none when someone else's item-level hold waits for `item`
+    /// itself, which the set-aside copy could not stand in for.
     fn own_copy_set_aside_here(
         &self,
         patron_id: PatronId,
         item: &ItemHolding,
-        branch: &str,
-        today: Date,
+        request: &CheckoutRequest,
     ) -> Option<(&Hold, &ItemHolding)> {
+        if !request.staffed {
+            return None;
+        }
         let hold = self.ledger.holds_of_patron(patron_id).into_iter().find(|hold| {
             hold.bib_id == item.bib_id
                 && hold.status == HoldStatus::Ready
                 && hold.item_id.is_none()
-                && hold.pickup_branch == branch
+                && hold.pickup_branch == request.branch
         })?;
         let set_aside = self.holdings.item(hold.trapped_item()?)?;
-        let wanted_by_another = self.ledger.queue_of_bib(item.bib_id).any(|other| {
-            other.status == HoldStatus::Waiting
-                && other.patron_id != patron_id
-                && other.item_id == Some(item.item_id)
-                && other.not_before.is_none_or(|day| day <= today)
-                && self.hold_patron_can_be_served(other)
-        });
+        let wanted_by_another = self
+            .eligible_waiting_holds(item.bib_id, request.today, &HashSet::new())
+            .into_iter()
+            .any(|other| other.patron_id != patron_id && other.item_id == Some(item.item_id));
         (set_aside.item_id != item.item_id && !wanted_by_another).then_some((hold, set_aside))
     }
 
